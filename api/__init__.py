@@ -1,0 +1,1 @@
+"""HTTP edge: the Litestar app implementing the v1 contract."""

@@ -1,0 +1,1 @@
+"""Application layer: the eventsourcing Application that runs commands, with retries and idempotent creation."""

@@ -1,0 +1,43 @@
+"""Schema migrations with yoyo-migrations: `shopops migrate` brings a database to the latest schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from yoyo import get_backend, read_migrations
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent / "versions"
+
+
+def _yoyo_url(database_url: str) -> str:
+    scheme, rest = database_url.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        scheme = "postgresql+psycopg"
+    return f"{scheme}://{rest}"
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database named in the URL if the server lacks it (connects to `postgres` to do so)."""
+    head, _, dbname = database_url.rpartition("/")
+    dbname = dbname.split("?", 1)[0]
+    try:
+        psycopg.connect(database_url, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        if "does not exist" not in str(error):
+            raise
+        with psycopg.connect(f"{head}/postgres", autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')  # identifier from our own configuration
+
+
+def migrate(database_url: str) -> list[str]:
+    """Apply pending migrations under yoyo's lock (safe to run again, and concurrently); returns their ids."""
+    ensure_database(database_url)
+    backend = get_backend(_yoyo_url(database_url))
+    pending = read_migrations(str(MIGRATIONS_DIR))
+    with backend.lock():
+        todo = backend.to_apply(pending)
+        backend.apply_migrations(todo)
+    return [m.id for m in todo]

@@ -1,0 +1,74 @@
+"""Typed settings read once from the environment (D7); also produces the eventsourcing environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from application.shopops import ShopOps
+
+DEV_SECRET = "shopops-dev-secret-change-me-0123456789"  # noqa: S105 - only used when none is configured
+
+
+class Settings(BaseSettings):
+    """Environment configuration. Unset DATABASE_URL / REDIS_URL mean: use the embedded defaults (D8)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    shopops_secret_key: str = DEV_SECRET
+    shopops_token_ttl_seconds: int = 3600
+    shopops_token_leeway_seconds: int = 30
+    shopops_data_dir: str = "var"
+    # Pools: the API runs commands in a thread pool sized to the event-store pool.
+    shopops_pool_size: int = Field(default=8, ge=1)
+    shopops_pool_max_overflow: int = Field(default=4, ge=0)
+    shopops_pool_timeout_seconds: float = 5.0
+    shopops_lock_timeout_seconds: int = 5
+    shopops_command_retries: int = Field(default=8, ge=1)
+    shopops_read_pool_size: int = Field(default=8, ge=1)
+    shopops_min_position_timeout_seconds: float = 5.0
+    shopops_max_body_bytes: int = 1_048_576
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set (run `shopops up` to use the embedded PostgreSQL)")
+        return self.database_url
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing environment: PostgreSQL recorder, no table creation, bounded waits (see notes)."""
+        url = urlsplit(self.require_database_url())
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.shopops_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.shopops_pool_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(int(max(1, self.shopops_pool_timeout_seconds))),
+            "POSTGRES_LOCK_TIMEOUT": str(self.shopops_lock_timeout_seconds),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "CREATE_TABLE": "n",
+            "IS_SNAPSHOTTING_ENABLED": "n",
+        }
+
+    def shopops_env(self) -> dict[str, str]:
+        """Environment for the ShopOps application (names are prefixed per application by eventsourcing)."""
+        return self.eventsourcing_env()
+
+    @property
+    def application_name(self) -> str:
+        return ShopOps.name
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations applied by `shopops migrate` (yoyo-migrations); reviewed like code."""
