@@ -1,0 +1,85 @@
+"""Shared fixtures: a real PostgreSQL database created and migrated for the test session (never mocked).
+
+TEST_DATABASE_ADMIN_URL names the server (default: postgresql://postgres@127.0.0.1:5432/postgres). When the
+server cannot be reached the tests fail loudly; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from infrastructure.bootstrap import Container, bootstrap
+from infrastructure.migrate import migrate
+from infrastructure.settings import Settings
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Tables holding data (everything but yoyo's bookkeeping); emptied between tests by `clean_db`.
+DATA_TABLES = (
+    "shopops_events",
+    "order_summary_lines",
+    "order_summary",
+    "stock_levels",
+    "stock_transfers",
+    "ticket_queue",
+    "ticket_agents",
+    "product_catalog",
+    "warehouse_list",
+    "customer_profile",
+    "api_users",
+    "idempotency_keys",
+)
+TRACKING_TABLES = (
+    "order_summary_tracking",
+    "stock_levels_tracking",
+    "ticket_queue_tracking",
+    "product_catalog_tracking",
+    "warehouse_list_tracking",
+    "customer_profile_tracking",
+)
+
+
+def _url_for(dbname: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this test session, migrated from zero with `shopops migrate`'s code."""
+    try:
+        psycopg.connect(ADMIN_URL, connect_timeout=5).close()
+    except psycopg.OperationalError as error:  # fail, never skip: CI must see a missing PostgreSQL
+        pytest.fail(f"PostgreSQL is unreachable at {ADMIN_URL}: {error}", pytrace=False)
+    dbname = f"shopops_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = _url_for(dbname)
+    migrate(url)
+    yield url
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, shopops_secret_key="test-secret-key-with-at-least-32-bytes!")
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> Iterator[str]:
+    """Empty every data table and reset projection tracking before the test."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+        for table in TRACKING_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE application_name <> '__migration__'")  # noqa: S608 - fixed names
+    yield database_url
+
+
+@pytest.fixture
+def container(settings: Settings, clean_db: str) -> Iterator[Container]:
+    c = bootstrap(settings)
+    yield c
+    c.close()
