@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from application.errors import ConcurrencyError, NotFoundError, VersionMismatchError
 from domain.base import DomainError, Meta, UnknownReferenceError
@@ -41,18 +42,26 @@ class ShopOps(Application[UUID]):
     """Commands for the shopops domain. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"
-    retries = 8
+    retries = 12
 
     # ---- plumbing -------------------------------------------------------------------------------------
 
     def _retrying(self, attempt: Callable[[], Result]) -> Result:
-        """Run a load-decide-save attempt again after a version conflict, at most `retries` times."""
-        for _ in range(self.retries):
-            try:
-                return attempt()
-            except IntegrityError:
-                continue
-        raise ConcurrencyError("the record changed concurrently too often; try again")
+        """Run a load-decide-save attempt again after a version conflict, at most `retries` times.
+
+        A short random exponential back-off spreads contending writers so that a hot stream (one SKU in
+        one warehouse) still lets every command through in turn instead of failing after a few losses.
+        """
+        retrying = Retrying(
+            retry=retry_if_exception_type(IntegrityError),
+            stop=stop_after_attempt(self.retries),
+            wait=wait_random_exponential(multiplier=0.002, max=0.05),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except IntegrityError:
+            raise ConcurrencyError("the record changed concurrently too often; try again") from None
 
     def _commit(self, *aggregates: Aggregate, primary: Any, created: bool = False) -> Result:
         recordings = self.save(*aggregates)
@@ -61,7 +70,7 @@ class ShopOps(Application[UUID]):
 
     def _load(self, aggregate_id: UUID, kind: type[A], what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} not found") from None
         if not isinstance(aggregate, kind):
@@ -133,7 +142,7 @@ class ShopOps(Application[UUID]):
         result = self._retrying(attempt)
         return Result(result.aggregate, result.position or self.position(), result.created)
 
-    def put_product(  # noqa: PLR0913 - the fields of a product
+    def put_product(
         self, sku: str, name: str, category: str, unit_price: Decimal, currency: str, lead_time_days: int, meta: Meta
     ) -> Result:
         def attempt() -> Result:
@@ -163,19 +172,19 @@ class ShopOps(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def receive_stock(  # noqa: PLR0913
+    def receive_stock(
         self, sku: str, warehouse: str, quantity: int, reference: str, meta: Meta, if_match: int | None = None
     ) -> Result:
         """Goods arrived at a warehouse (supplier delivery, found stock)."""
         return self._stock_command(sku, warehouse, if_match, lambda s: s.receive(quantity, reference, meta), meta)
 
-    def adjust_stock(  # noqa: PLR0913
+    def adjust_stock(
         self, sku: str, warehouse: str, delta: int, reason: str, meta: Meta, if_match: int | None = None
     ) -> Result:
         """Correct on-hand after a count, damage or loss; refused when on-hand would fall below reserved."""
         return self._stock_command(sku, warehouse, if_match, lambda s: s.adjust(delta, reason, meta), meta)
 
-    def set_stock_policy(  # noqa: PLR0913
+    def set_stock_policy(
         self, sku: str, warehouse: str, policy: dict[str, Any], meta: Meta, if_match: int | None = None
     ) -> Result:
         """Set the replenishment policy the reorder worker evaluates for this SKU × warehouse."""
@@ -253,7 +262,7 @@ class ShopOps(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def record_payment(  # noqa: PLR0913
+    def record_payment(
         self, oid: UUID, amount: Decimal, currency: str, reference: str, meta: Meta, if_match: int | None = None
     ) -> Result:
         def change(order: Order) -> list[Aggregate]:
@@ -268,7 +277,7 @@ class ShopOps(Application[UUID]):
         def change(order: Order) -> list[Aggregate]:
             if not order.cancel(reason, meta):
                 return []
-            released = []
+            released: list[Aggregate] = []
             for sku in order.ordered():
                 for stock in self._stocks_reserved_for(order, sku):
                     stock.release(str(order.id), meta)
@@ -282,7 +291,7 @@ class ShopOps(Application[UUID]):
         stocks = [self._maybe(stock_id(sku, wh)) for wh in allocations.get(sku, {})]
         return [s for s in stocks if isinstance(s, Stock) and s.reservations.get(str(order.id))]
 
-    def ship_order(  # noqa: PLR0913
+    def ship_order(
         self,
         oid: UUID,
         warehouse: str,
@@ -297,7 +306,7 @@ class ShopOps(Application[UUID]):
 
         def change(order: Order) -> list[Aggregate]:
             shipping = order.ship(warehouse, carrier, tracking_number, lines, meta)
-            stocks = []
+            stocks: list[Aggregate] = []
             for sku, qty in shipping.items():
                 stock = self._maybe(stock_id(sku, warehouse))
                 if stock is None:
@@ -315,14 +324,14 @@ class ShopOps(Application[UUID]):
 
         return self._order_command(oid, if_match, change)
 
-    def return_order(  # noqa: PLR0913
+    def return_order(
         self, oid: UUID, lines: dict[str, int], reason: str, meta: Meta, if_match: int | None = None
     ) -> Result:
         """Record returned goods and restock them in the warehouse they were shipped from."""
 
         def change(order: Order) -> list[Aggregate]:
             order.return_lines(lines, reason, meta)
-            stocks = []
+            stocks: list[Aggregate] = []
             for sku, qty in lines.items():
                 stock = self.stock(sku, order.shipped_from[sku])
                 stock.restock(str(order.id), qty, meta)
@@ -333,14 +342,12 @@ class ShopOps(Application[UUID]):
 
     # ---- tickets and agents ---------------------------------------------------------------------------
 
-    def open_ticket(  # noqa: PLR0913
+    def open_ticket(
         self, customer_id: str, order_ref: UUID | None, channel: str, subject: str, body: str, meta: Meta
     ) -> Result:
         if order_ref is not None:
             self.order(order_ref)
-        ticket = Ticket.open(
-            uuid4(), customer_id, str(order_ref) if order_ref else None, channel, subject, body, meta
-        )
+        ticket = Ticket.open(uuid4(), customer_id, str(order_ref) if order_ref else None, channel, subject, body, meta)
         return self._commit(ticket, primary=ticket, created=True)
 
     def _ticket_command(self, tid: UUID, if_match: int | None, change: Callable[[Ticket], None]) -> Result:
@@ -368,9 +375,7 @@ class ShopOps(Application[UUID]):
     def reopen_ticket(self, tid: UUID, note: str | None, meta: Meta, if_match: int | None = None) -> Result:
         return self._ticket_command(tid, if_match, lambda t: t.reopen(note, meta))
 
-    def put_agent(  # noqa: PLR0913
-        self, code: str, name: str, skills: list[str], capacity: int, online: bool, meta: Meta  # noqa: FBT001
-    ) -> Result:
+    def put_agent(self, code: str, name: str, skills: list[str], capacity: int, online: bool, meta: Meta) -> Result:
         def attempt() -> Result:
             existing = self._maybe(agent_id(code))
             if existing is None:

@@ -55,9 +55,7 @@ class Product(ShopAggregate):
             aggregate.currency = self.currency
             aggregate.lead_time_days = self.lead_time_days
 
-    def __init__(  # noqa: PLR0913 - the fields of a registration
-        self, sku: str, name: str, category: str, unit_price: str, currency: str, lead_time_days: int
-    ) -> None:
+    def __init__(self, sku: str, name: str, category: str, unit_price: str, currency: str, lead_time_days: int) -> None:
         self.sku = sku
         self.name = name
         self.category = category
@@ -66,7 +64,7 @@ class Product(ShopAggregate):
         self.lead_time_days = lead_time_days
 
     @classmethod
-    def register(  # noqa: PLR0913
+    def register(
         cls, sku: str, name: str, category: str, unit_price: Decimal, currency: str, lead_time_days: int, meta: Meta
     ) -> Product:
         _check_price(unit_price, currency)
@@ -84,7 +82,7 @@ class Product(ShopAggregate):
             meta=meta.as_dict(),
         )
 
-    def update(  # noqa: PLR0913
+    def update(
         self, name: str, category: str, unit_price: Decimal, currency: str, lead_time_days: int, meta: Meta
     ) -> None:
         _check_price(unit_price, currency)
@@ -133,9 +131,7 @@ class Warehouse(ShopAggregate):
 
     @classmethod
     def register(cls, code: str, name: str, region: str, meta: Meta) -> Warehouse:
-        return cls._create(
-            cls.Created, id=warehouse_id(code), code=code, name=name, region=region, meta=meta.as_dict()
-        )
+        return cls._create(cls.Created, id=warehouse_id(code), code=code, name=name, region=region, meta=meta.as_dict())
 
     def update(self, name: str, region: str, meta: Meta) -> None:
         if (name, region) != (self.name, self.region):

@@ -91,7 +91,7 @@ class Order(ShopAggregate):
             if all(aggregate.returned.get(sku, 0) >= qty for sku, qty in aggregate.shipped.items()):
                 aggregate.status = "returned"
 
-    def __init__(  # noqa: PLR0913 - the fields of a placement
+    def __init__(
         self,
         channel: str,
         external_id: str,
@@ -113,7 +113,7 @@ class Order(ShopAggregate):
         self.returned: dict[str, int] = {}
 
     @classmethod
-    def place(  # noqa: PLR0913
+    def place(
         cls,
         channel: str,
         external_id: str,
@@ -134,7 +134,11 @@ class Order(ShopAggregate):
                 raise DomainError(f"unit_price of {line['sku']} must not be negative")
             if line["sku"] in merged:
                 raise DomainError(f"SKU {line['sku']} appears on more than one line")
-            merged[line["sku"]] = {"sku": line["sku"], "quantity": line["quantity"], "unit_price": str(line["unit_price"])}
+            merged[line["sku"]] = {
+                "sku": line["sku"],
+                "quantity": line["quantity"],
+                "unit_price": str(line["unit_price"]),
+            }
         stored = list(merged.values())
         return cls._create(
             cls.Created,
@@ -163,7 +167,9 @@ class Order(ShopAggregate):
         if amount <= 0:
             raise DomainError("a payment amount must be positive")
         if Decimal(self.paid) + amount > Decimal(self.total):
-            raise InvalidTransitionError(f"payment exceeds the outstanding balance of {Decimal(self.total) - Decimal(self.paid)}")
+            raise InvalidTransitionError(
+                f"payment exceeds the outstanding balance of {Decimal(self.total) - Decimal(self.paid)}"
+            )
         self.record(self.PaymentRecorded, meta, amount=str(amount), reference=reference)
 
     def cancel(self, reason: str, meta: Meta) -> bool:
@@ -175,7 +181,9 @@ class Order(ShopAggregate):
         self.record(self.Cancelled, meta, reason=reason)
         return True
 
-    def ship(self, warehouse: str, carrier: str, tracking_number: str, lines: dict[str, int] | None, meta: Meta) -> dict[str, int]:
+    def ship(
+        self, warehouse: str, carrier: str, tracking_number: str, lines: dict[str, int] | None, meta: Meta
+    ) -> dict[str, int]:
         """Record a shipment (all unshipped quantities unless lines say otherwise); returns what ships."""
         if self.status not in SHIPPABLE:
             raise InvalidTransitionError(f"an order that is {self.status} cannot be shipped")

@@ -166,9 +166,7 @@ class Stock(ShopAggregate):
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
             raise InvalidQuantityError("delta must be a non-zero integer")
         if self.on_hand + delta < self.reserved:
-            raise InsufficientStockError(
-                f"on_hand {self.on_hand} {delta:+d} would fall below reserved {self.reserved}"
-            )
+            raise InsufficientStockError(f"on_hand {self.on_hand} {delta:+d} would fall below reserved {self.reserved}")
         self.record(self.Adjusted, meta, delta=delta, reason=reason)
 
     def reserve(self, order_id: str, quantity: int, meta: Meta) -> None:
@@ -205,17 +203,21 @@ class Stock(ShopAggregate):
             raise DomainError("a transfer needs two different warehouses")
         if quantity > self.available:
             raise InsufficientStockError(f"only {self.available} available, {quantity} requested")
-        self.record(self.TransferDispatched, meta, transfer_id=transfer_id, to_warehouse=to_warehouse, quantity=quantity)
+        self.record(
+            self.TransferDispatched, meta, transfer_id=transfer_id, to_warehouse=to_warehouse, quantity=quantity
+        )
 
     def expect_transfer(self, transfer_id: str, from_warehouse: str, quantity: int, meta: Meta) -> None:
         require_positive(quantity)
-        self.record(self.TransferExpected, meta, transfer_id=transfer_id, from_warehouse=from_warehouse, quantity=quantity)
+        self.record(
+            self.TransferExpected, meta, transfer_id=transfer_id, from_warehouse=from_warehouse, quantity=quantity
+        )
 
     def receive_transfer(self, transfer_id: str, quantity: int, meta: Meta) -> None:
         require_positive(quantity)
         self.record(self.TransferReceived, meta, transfer_id=transfer_id, quantity=quantity)
 
-    def set_policy(  # noqa: PLR0913 - the fields of a policy
+    def set_policy(
         self, safety_factor: str, lead_time_days: int, review_days: int, min_order_qty: int, meta: Meta
     ) -> None:
         if lead_time_days < 0 or review_days < 0 or min_order_qty < 1:
@@ -258,7 +260,7 @@ class Transfer(ShopAggregate):
         self.status = "in_transit"
 
     @classmethod
-    def dispatch(  # noqa: PLR0913
+    def dispatch(
         cls, transfer_id: UUID, sku: str, from_warehouse: str, to_warehouse: str, quantity: int, meta: Meta
     ) -> Transfer:
         require_positive(quantity)

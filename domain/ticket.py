@@ -74,9 +74,7 @@ class Ticket(ShopAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = "assigned" if aggregate.assignee else "open"
 
-    def __init__(  # noqa: PLR0913
-        self, customer_id: str, order_id: str | None, channel: str, subject: str, body: str
-    ) -> None:
+    def __init__(self, customer_id: str, order_id: str | None, channel: str, subject: str, body: str) -> None:
         self.customer_id = customer_id
         self.order_id = order_id
         self.channel = channel
@@ -88,7 +86,7 @@ class Ticket(ShopAggregate):
         self.priority = "normal"
 
     @classmethod
-    def open(  # noqa: PLR0913
+    def open(
         cls, ticket_id: UUID, customer_id: str, order_id: str | None, channel: str, subject: str, body: str, meta: Meta
     ) -> Ticket:
         if not subject.strip() or not body.strip():
@@ -158,7 +156,7 @@ class Agent(ShopAggregate):
             aggregate.capacity = self.capacity
             aggregate.online = self.online
 
-    def __init__(self, code: str, name: str, skills: list[str], capacity: int, online: bool) -> None:  # noqa: FBT001
+    def __init__(self, code: str, name: str, skills: list[str], capacity: int, online: bool) -> None:
         self.code = code
         self.name = name
         self.skills = skills
@@ -174,14 +172,20 @@ class Agent(ShopAggregate):
             raise DomainError("capacity must not be negative")
 
     @classmethod
-    def register(cls, code: str, name: str, skills: list[str], capacity: int, online: bool, meta: Meta) -> Agent:  # noqa: PLR0913, FBT001
+    def register(cls, code: str, name: str, skills: list[str], capacity: int, online: bool, meta: Meta) -> Agent:
         cls._check(skills, capacity)
         return cls._create(
-            cls.Created, id=agent_id(code), code=code, name=name, skills=sorted(set(skills)),
-            capacity=capacity, online=online, meta=meta.as_dict(),
+            cls.Created,
+            id=agent_id(code),
+            code=code,
+            name=name,
+            skills=sorted(set(skills)),
+            capacity=capacity,
+            online=online,
+            meta=meta.as_dict(),
         )
 
-    def update(self, name: str, skills: list[str], capacity: int, online: bool, meta: Meta) -> None:  # noqa: FBT001
+    def update(self, name: str, skills: list[str], capacity: int, online: bool, meta: Meta) -> None:
         self._check(skills, capacity)
         new = (name, sorted(set(skills)), capacity, online)
         if new != (self.name, self.skills, self.capacity, self.online):

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     shopops_pool_max_overflow: int = Field(default=4, ge=0)
     shopops_pool_timeout_seconds: float = 5.0
     shopops_lock_timeout_seconds: int = 5
-    shopops_command_retries: int = Field(default=8, ge=1)
+    shopops_command_retries: int = Field(default=12, ge=1)
     shopops_read_pool_size: int = Field(default=8, ge=1)
     shopops_min_position_timeout_seconds: float = 5.0
     shopops_max_body_bytes: int = 1_048_576

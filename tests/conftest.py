@@ -69,13 +69,13 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def clean_db(database_url: str) -> Iterator[str]:
+def clean_db(database_url: str) -> str:
     """Empty every data table and reset projection tracking before the test."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
         for table in TRACKING_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE application_name <> '__migration__'")  # noqa: S608 - fixed names
-    yield database_url
+    return database_url
 
 
 @pytest.fixture

@@ -1,0 +1,139 @@
+"""Application commands against the real PostgreSQL event store: invariants under concurrency, idempotent
+creation, optimistic concurrency and point-in-time reads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from application.errors import NotFoundError, VersionMismatchError
+from domain.base import Actor, InsufficientStockError, Meta, UnknownReferenceError
+from infrastructure.bootstrap import Container
+
+META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
+
+
+def event_count(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM shopops_events").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def catalog(container: Container, *skus: str) -> None:
+    app = container.app
+    app.put_warehouse("W1", "Main", "eu-west", META)
+    app.put_warehouse("W2", "North", "eu-north", META)
+    for sku in skus:
+        app.put_product(sku, f"Product {sku}", "tools", Decimal("9.99"), "EUR", 5, META)
+
+
+def line(sku: str, quantity: int = 1) -> dict[str, Any]:
+    return {"sku": sku, "quantity": quantity, "unit_price": Decimal("9.99"), "currency": "EUR"}
+
+
+def test_fifty_concurrent_single_unit_decrements_on_twenty_units_succeed_exactly_twenty_times(
+    container: Container,
+) -> None:
+    catalog(container, "A")
+    container.app.receive_stock("A", "W1", 20, "po-1", META)
+
+    def decrement(_: int) -> str:
+        try:
+            container.app.adjust_stock("A", "W1", -1, "picked", META)
+        except InsufficientStockError:
+            return "insufficient"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(decrement, range(50)))
+
+    assert outcomes.count("ok") == 20
+    assert outcomes.count("insufficient") == 30
+    stock = container.app.stock("A", "W1")
+    assert (stock.on_hand, stock.available) == (0, 0)
+    history = [container.app.get_aggregate(stock.id, version=v).on_hand for v in range(1, stock.version + 1)]
+    assert min(history) >= 0
+
+
+def test_two_commands_with_the_same_expected_version_let_exactly_one_through(container: Container) -> None:
+    catalog(container, "A")
+    version = container.app.receive_stock("A", "W1", 5, "po-1", META).aggregate.version
+
+    def adjust(_: int) -> str:
+        try:
+            container.app.adjust_stock("A", "W1", 1, "count", META, if_match=version)
+        except VersionMismatchError:
+            return "412"
+        return "ok"
+
+    for _ in range(5):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sorted(pool.map(adjust, range(2))) == ["412", "ok"]
+        version = container.app.stock("A", "W1").version
+
+
+def test_placing_the_same_channel_order_concurrently_records_one_order(container: Container, clean_db: str) -> None:
+    catalog(container, "A")
+    before = event_count(clean_db)
+
+    def place(_: int) -> tuple[str, bool]:
+        result = container.app.place_order("amazon", "AMZ-1", {"id": "c1"}, [line("A", 2)], META)
+        return str(result.aggregate.id), result.created
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(place, range(20)))
+
+    assert len({order for order, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert event_count(clean_db) == before + 1
+
+
+def test_unknown_skus_and_warehouses_are_refused_and_nothing_is_recorded(container: Container, clean_db: str) -> None:
+    catalog(container, "A")
+    before = event_count(clean_db)
+    with pytest.raises(UnknownReferenceError):
+        container.app.place_order("web", "1", {"id": "c1"}, [line("A"), line("NOPE")], META)
+    with pytest.raises(UnknownReferenceError):
+        container.app.receive_stock("A", "W9", 1, "x", META)
+    with pytest.raises(NotFoundError):
+        container.app.receive_transfer(uuid4(), META)
+    assert event_count(clean_db) == before
+
+
+def test_cancelling_releases_nothing_twice_and_shipping_draws_stock(container: Container) -> None:
+    catalog(container, "A")
+    container.app.receive_stock("A", "W1", 5, "po-1", META)
+    order = container.app.place_order("web", "1", {"id": "c1"}, [line("A", 2)], META).aggregate
+    shipped = container.app.ship_order(order.id, "W1", "dhl", "T1", None, META).aggregate
+    assert shipped.status == "shipped"
+    assert container.app.stock("A", "W1").on_hand == 3
+    delivered = container.app.deliver_order(order.id, META).aggregate
+    assert delivered.status == "delivered"
+    returned = container.app.return_order(order.id, {"A": 2}, "wrong size", META).aggregate
+    assert returned.status == "returned"
+    assert container.app.stock("A", "W1").on_hand == 5
+
+
+def test_a_transfer_moves_stock_atomically_between_warehouses(container: Container) -> None:
+    catalog(container, "A")
+    container.app.receive_stock("A", "W1", 5, "po-1", META)
+    transfer = container.app.start_transfer("A", "W1", "W2", 3, META).aggregate
+    assert (container.app.stock("A", "W1").on_hand, container.app.stock("A", "W2").inbound) == (2, 3)
+    container.app.receive_transfer(transfer.id, META)
+    container.app.receive_transfer(transfer.id, META)
+    target = container.app.stock("A", "W2")
+    assert (target.on_hand, target.inbound) == (3, 0)
+
+
+def test_any_past_version_of_a_record_can_be_replayed(container: Container) -> None:
+    catalog(container, "A")
+    for quantity in (1, 2, 3):
+        container.app.receive_stock("A", "W1", quantity, f"po-{quantity}", META)
+    stock = container.app.stock("A", "W1")
+    assert [container.app.get_aggregate(stock.id, version=v).on_hand for v in (2, 3, 4)] == [1, 3, 6]
