@@ -22,6 +22,7 @@ from application.errors import ConcurrencyError, NotFoundError, VersionMismatchE
 from domain.base import DomainError, Meta, UnknownReferenceError
 from domain.catalog import Product, Warehouse, product_id, warehouse_id
 from domain.order import Order, order_id
+from domain.routing import route
 from domain.stock import Stock, Transfer, stock_id
 from domain.ticket import Agent, Ticket, agent_id
 
@@ -286,9 +287,38 @@ class ShopOps(Application[UUID]):
 
         return self._order_command(oid, if_match, change)
 
+    def allocate_order(self, oid: UUID, warehouses: list[str], preferred: list[str], meta: Meta) -> Result:
+        """Route the order across `warehouses` and reserve its stock: the decision and every reservation are
+        one `save()`, so concurrent allocations can never oversell; a version conflict reloads and re-decides.
+        An order that needs nothing (already allocated, cancelled, shipped) is left as it is."""
+
+        def attempt() -> Result:
+            order = self.order(oid)
+            needed = order.needs_allocation()
+            if not needed:
+                return Result(order, None)
+            stocks = {(sku, wh): self._maybe(stock_id(sku, wh)) for wh in warehouses for sku in needed}
+            available = {
+                wh: {sku: s.available for (sku, w), s in stocks.items() if w == wh and isinstance(s, Stock)}
+                for wh in warehouses
+            }
+            routing = route(needed, available, preferred)
+            touched: list[Aggregate] = []
+            for sku, by_wh in routing.allocations.items():
+                for wh, qty in by_wh.items():
+                    stock = stocks[(sku, wh)]
+                    if not isinstance(stock, Stock):  # route() only allocates where stock exists
+                        raise DomainError(f"routing chose {wh} for {sku} but it holds no stock")
+                    stock.reserve(str(oid), qty, meta)
+                    touched.append(stock)
+            decision = {**routing.explain(), "needed": needed, "available": available, "preferred": preferred}
+            order.allocate(routing.allocations, routing.backordered, decision, meta)
+            return self._commit(order, *touched, primary=order)
+
+        return self._retrying(attempt)
+
     def _stocks_reserved_for(self, order: Order, sku: str) -> list[Stock]:
-        allocations: dict[str, dict[str, int]] = getattr(order, "allocations", {}) or {}
-        stocks = [self._maybe(stock_id(sku, wh)) for wh in allocations.get(sku, {})]
+        stocks = [self._maybe(stock_id(sku, wh)) for wh in order.allocations.get(sku, {})]
         return [s for s in stocks if isinstance(s, Stock) and s.reservations.get(str(order.id))]
 
     def ship_order(
@@ -305,7 +335,9 @@ class ShopOps(Application[UUID]):
         self._require_known((), (warehouse,))
 
         def change(order: Order) -> list[Aggregate]:
-            shipping = order.ship(warehouse, carrier, tracking_number, lines, meta)
+            held = {sku: self._reserved_at(order, sku, warehouse) for sku in order.unshipped()}
+            default = {sku: qty for sku, qty in held.items() if qty} if order.allocations else None
+            shipping = order.ship(warehouse, carrier, tracking_number, lines or default, meta)
             stocks: list[Aggregate] = []
             for sku, qty in shipping.items():
                 stock = self._maybe(stock_id(sku, warehouse))
@@ -316,6 +348,10 @@ class ShopOps(Application[UUID]):
             return stocks
 
         return self._order_command(oid, if_match, change)
+
+    def _reserved_at(self, order: Order, sku: str, warehouse: str) -> int:
+        stock = self._maybe(stock_id(sku, warehouse)) if warehouse in order.allocations.get(sku, {}) else None
+        return stock.reservations.get(str(order.id), 0) if isinstance(stock, Stock) else 0
 
     def deliver_order(self, oid: UUID, meta: Meta, if_match: int | None = None) -> Result:
         def change(order: Order) -> list[Aggregate]:

@@ -74,6 +74,21 @@ class Order(ShopAggregate):
                 aggregate.shipped_from.setdefault(line["sku"], self.warehouse)
             aggregate.status = "shipped" if aggregate.unshipped() == {} else "partially_shipped"
 
+    class Allocated(ShopEvent):
+        """The dispatch decision: reservations per warehouse, backorders, and the routing that chose them."""
+
+        TOPIC = "shopops.order.allocated"
+        allocations: list[dict[str, Any]]
+        backordered: list[dict[str, Any]]
+        decision: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            for row in self.allocations:
+                by_wh = aggregate.allocations.setdefault(row["sku"], {})
+                by_wh[row["warehouse"]] = by_wh.get(row["warehouse"], 0) + row["quantity"]
+            aggregate.backordered = {row["sku"]: row["quantity"] for row in self.backordered}
+            aggregate.status = aggregate.allocation_status()
+
     class Delivered(ShopEvent):
         TOPIC = "shopops.order.delivered"
 
@@ -111,6 +126,8 @@ class Order(ShopAggregate):
         self.shipped: dict[str, int] = {}
         self.shipped_from: dict[str, str] = {}
         self.returned: dict[str, int] = {}
+        self.allocations: dict[str, dict[str, int]] = {}
+        self.backordered: dict[str, int] = {}
 
     @classmethod
     def place(
@@ -158,6 +175,45 @@ class Order(ShopAggregate):
     def unshipped(self) -> dict[str, int]:
         left = {sku: qty - self.shipped.get(sku, 0) for sku, qty in self.ordered().items()}
         return {sku: qty for sku, qty in left.items() if qty > 0}
+
+    def allocated_units(self) -> int:
+        return sum(sum(by_wh.values()) for by_wh in self.allocations.values())
+
+    def allocation_status(self) -> str:
+        if not self.backordered:
+            return "allocated"
+        return "partially_allocated" if self.allocated_units() else "backordered"
+
+    def needs_allocation(self) -> dict[str, int]:
+        """What is still to be allocated: everything when placed, the backorders after a first decision."""
+        if self.status == "placed":
+            return self.ordered()
+        if self.status in ("partially_allocated", "backordered"):
+            return dict(self.backordered)
+        return {}
+
+    def allocate(
+        self, allocations: dict[str, dict[str, int]], backordered: dict[str, int], decision: dict[str, Any], meta: Meta
+    ) -> None:
+        """Record a routing decision (the caller reserves the same quantities in the same save)."""
+        needed = self.needs_allocation()
+        if not needed:
+            raise InvalidTransitionError(f"an order that is {self.status} needs no allocation")
+        for sku in needed.keys() | allocations.keys() | backordered.keys():
+            decided = sum(allocations.get(sku, {}).values()) + backordered.get(sku, 0)
+            if decided != needed.get(sku, 0):
+                raise DomainError(f"allocation of {sku} ({decided}) does not match the {needed.get(sku, 0)} needed")
+        self.record(
+            self.Allocated,
+            meta,
+            allocations=[
+                {"sku": sku, "warehouse": wh, "quantity": qty}
+                for sku, by_wh in sorted(allocations.items())
+                for wh, qty in sorted(by_wh.items())
+            ],
+            backordered=[{"sku": sku, "quantity": qty} for sku, qty in sorted(backordered.items())],
+            decision=decision,
+        )
 
     def record_payment(self, amount: Decimal, currency: str, reference: str, meta: Meta) -> None:
         if self.status == "cancelled":

@@ -137,3 +137,47 @@ def test_any_past_version_of_a_record_can_be_replayed(container: Container) -> N
         container.app.receive_stock("A", "W1", quantity, f"po-{quantity}", META)
     stock = container.app.stock("A", "W1")
     assert [container.app.get_aggregate(stock.id, version=v).on_hand for v in (2, 3, 4)] == [1, 3, 6]
+
+
+def test_concurrent_allocations_of_the_last_units_never_oversell(container: Container) -> None:
+    catalog(container, "A")
+    container.app.receive_stock("A", "W1", 3, "po-1", META)
+    orders = [container.app.place_order("web", f"o{i}", {"id": "c"}, [line("A")], META).aggregate.id for i in range(12)]
+
+    def allocate(oid: Any) -> str:
+        return str(container.app.allocate_order(oid, ["W1", "W2"], [], META).aggregate.status)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(allocate, orders))
+
+    assert statuses.count("allocated") == 3
+    assert statuses.count("backordered") == 9
+    stock = container.app.stock("A", "W1")
+    assert (stock.on_hand, stock.reserved, stock.available) == (3, 3, 0)
+
+
+def test_cancelling_an_allocated_order_releases_its_reservations(container: Container) -> None:
+    catalog(container, "A", "B")
+    container.app.receive_stock("A", "W1", 2, "po-1", META)
+    container.app.receive_stock("B", "W2", 2, "po-2", META)
+    oid = container.app.place_order("web", "1", {"id": "c"}, [line("A", 2), line("B", 1)], META).aggregate.id
+    order = container.app.allocate_order(oid, ["W1", "W2"], [], META).aggregate
+    assert order.allocations == {"A": {"W1": 2}, "B": {"W2": 1}}
+    container.app.cancel_order(oid, "customer changed mind", META)
+    assert container.app.stock("A", "W1").reserved == 0
+    assert container.app.stock("B", "W2").reserved == 0
+
+
+def test_shipping_an_allocated_order_takes_what_each_warehouse_reserved(container: Container) -> None:
+    catalog(container, "A", "B")
+    container.app.receive_stock("A", "W1", 2, "po-1", META)
+    container.app.receive_stock("B", "W2", 1, "po-2", META)
+    oid = container.app.place_order("web", "1", {"id": "c"}, [line("A", 2), line("B", 1)], META).aggregate.id
+    container.app.allocate_order(oid, ["W1", "W2"], [], META)
+    first = container.app.ship_order(oid, "W1", "dhl", "T1", None, META).aggregate
+    assert first.status == "partially_shipped"
+    second = container.app.ship_order(oid, "W2", "dhl", "T2", None, META).aggregate
+    assert second.status == "shipped"
+    for sku, wh in (("A", "W1"), ("B", "W2")):
+        stock = container.app.stock(sku, wh)
+        assert (stock.on_hand, stock.reserved) == (0, 0)
