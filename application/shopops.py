@@ -303,6 +303,8 @@ class ShopOps(Application[UUID]):
                 for wh in warehouses
             }
             routing = route(needed, available, preferred)
+            if not routing.allocations and order.status != "placed":
+                return Result(order, None)  # still nothing for the backorder: record no new decision
             touched: list[Aggregate] = []
             for sku, by_wh in routing.allocations.items():
                 for wh, qty in by_wh.items():

@@ -33,6 +33,7 @@ DATA_TABLES = (
     "customer_profile",
     "api_users",
     "idempotency_keys",
+    "jobs",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -41,6 +42,7 @@ TRACKING_TABLES = (
     "product_catalog_tracking",
     "warehouse_list_tracking",
     "customer_profile_tracking",
+    "relay_tracking",
 )
 
 

@@ -1,0 +1,56 @@
+"""Which events need background work: the relay turns each event into zero or more job specs.
+
+Reactions are named `when_<event>_<reaction>`; a job spec names the work (`kind`), a dedupe `key` and the
+payload the actor needs. Work is idempotent in effect, so a job delivered twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.order import Order
+from domain.stock import Stock
+from domain.ticket import Ticket
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def when_order_placed_dispatch(event: Any) -> list[JobSpec]:
+    order_id = str(event.originator_id)
+    return [JobSpec("dispatch", order_id, {"order_id": order_id})]
+
+
+def when_stock_arrives_fill_backorders(event: Any) -> list[JobSpec]:
+    """Stock that becomes available (receipt, transfer in, restock, release, count up) may fill backorders."""
+    if isinstance(event, Stock.Adjusted) and event.delta <= 0:
+        return []
+    key = str(event.originator_id)
+    return [JobSpec("fill_backorders", key, {"stock_id": key})]
+
+
+def when_ticket_opened_triage(event: Any) -> list[JobSpec]:
+    ticket_id = str(event.originator_id)
+    return [JobSpec("triage", ticket_id, {"ticket_id": ticket_id})]
+
+
+REACTIONS: dict[type, Callable[[Any], list[JobSpec]]] = {
+    Order.Created: when_order_placed_dispatch,
+    Stock.Received: when_stock_arrives_fill_backorders,
+    Stock.TransferReceived: when_stock_arrives_fill_backorders,
+    Stock.Restocked: when_stock_arrives_fill_backorders,
+    Stock.Released: when_stock_arrives_fill_backorders,
+    Stock.Adjusted: when_stock_arrives_fill_backorders,
+    Ticket.Created: when_ticket_opened_triage,
+}
+
+
+def jobs_for(event: Any) -> list[JobSpec]:
+    reaction = REACTIONS.get(type(event))
+    return reaction(event) if reaction else []

@@ -1,0 +1,44 @@
+"""The one Dramatiq actor: run a ledger job by id. Dramatiq's own retries are off; attempts live in Postgres."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+
+from infrastructure.broker import JOBS_QUEUE, RUN_JOB, job_message
+from infrastructure.jobs import Job
+from workers.broker import broker
+from workers.dispatch import dispatch_order, fill_backorders
+from workers.runtime import Runtime, get_runtime
+
+log = logging.getLogger("shopops.worker")
+
+HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
+    "dispatch": dispatch_order,
+    "fill_backorders": fill_backorders,
+}
+
+RETRY_DELAY_MS = 1000
+
+
+@dramatiq.actor(actor_name=RUN_JOB, queue_name=JOBS_QUEUE, max_retries=0, time_limit=120_000, broker=broker)
+def run_job(job_id: int) -> None:
+    """Claim the job (a duplicate delivery finds it done or leased and does nothing), run it, record the outcome."""
+    runtime = get_runtime()
+    job = runtime.ledger.claim(job_id)
+    if job is None:
+        return
+    handler = HANDLERS.get(job.kind)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        result = handler(runtime, job)
+    except Exception as error:  # every failure is recorded against the job, then retried or parked
+        log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
+        if not runtime.ledger.fail(job, f"{type(error).__name__}: {error}"):
+            broker.enqueue(job_message(job.id), delay=RETRY_DELAY_MS * 2 ** (job.attempts - 1))
+        return
+    runtime.ledger.complete(job, result)

@@ -1,0 +1,64 @@
+"""Dispatch: route and allocate placed orders, and fill backorders first come, first served when stock arrives."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+from uuid import UUID
+
+from domain.base import Actor, Meta
+from domain.stock import Stock
+from infrastructure.fulfilment import backordered_orders, projection_position, warehouses
+from infrastructure.jobs import Job
+from workers.runtime import Runtime
+
+DISPATCHER = Actor(id="dispatch", role="worker", kind="worker")
+
+
+def job_meta(job: Job) -> Meta:
+    """Decisions made by a job name the job as their cause; the correlation id follows the original request."""
+    return Meta(actor=DISPATCHER, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
+
+
+def preferred_warehouses(order: Any, regions: dict[str, str]) -> list[str]:
+    """Routing policy: warehouses configured for the channel, then those in the customer's region."""
+    by_channel: dict[str, list[str]] = json.loads(os.environ.get("SHOPOPS_ROUTING_PREFERRED", "{}") or "{}")
+    preferred = list(by_channel.get(order.channel, []))
+    address = order.customer.get("address") or {}
+    region = address.get("region") if isinstance(address, dict) else None
+    preferred += [code for code, r in sorted(regions.items()) if region and r == region and code not in preferred]
+    return preferred
+
+
+def dispatch_order(runtime: Runtime, job: Job) -> dict[str, Any]:
+    app = runtime.container.app
+    order = app.order(UUID(job.payload["order_id"]))
+    regions = warehouses(runtime.pool)
+    result = app.allocate_order(order.id, sorted(regions), preferred_warehouses(order, regions), job_meta(job))
+    return {"status": result.aggregate.status, "position": result.position}
+
+
+def fill_backorders(runtime: Runtime, job: Job, wait_seconds: float = 10.0) -> dict[str, Any]:
+    """Offer newly available stock to waiting orders, oldest first. Waits for the order read model to have
+    seen everything before this job's cause, so no backorder placed earlier is overlooked."""
+    app = runtime.container.app
+    stock = app.get_aggregate(UUID(job.payload["stock_id"]))
+    if not isinstance(stock, Stock) or stock.available <= 0:
+        return {"filled": []}
+    deadline = time.monotonic() + wait_seconds
+    while projection_position(runtime.pool, "order_summary") < job.cause_position:
+        if time.monotonic() > deadline:
+            raise TimeoutError("order read model is behind; retry later")
+        time.sleep(0.05)
+    regions = warehouses(runtime.pool)
+    filled = []
+    for oid in backordered_orders(runtime.pool, stock.sku):
+        order = app.order(UUID(oid))
+        result = app.allocate_order(order.id, sorted(regions), preferred_warehouses(order, regions), job_meta(job))
+        if result.position is not None:
+            filled.append(oid)
+        if app.stock(stock.sku, stock.warehouse).available <= 0:
+            break
+    return {"filled": filled}

@@ -1,0 +1,55 @@
+"""Process entry points: `worker` (runs the actors), `relay` (log → job ledger → broker), and `inprocess`
+(both in one process with the stub broker, for `shopops up` without REDIS_URL)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from dramatiq import Worker
+
+from infrastructure.broker import JOBS_QUEUE, enqueuer
+from infrastructure.relay import Relay
+from infrastructure.settings import get_settings
+from workers.broker import broker
+from workers.runtime import get_runtime
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def start_worker(threads: int) -> Worker:
+    worker = Worker(broker, queues={JOBS_QUEUE}, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker
+
+
+def run_relay(stop: threading.Event) -> None:
+    runtime = get_runtime()
+    Relay(runtime.container.app, runtime.ledger, enqueuer(broker)).run(stop)
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    role = argv[0] if argv else "inprocess"
+    threads = get_settings().shopops_pool_size // 2 or 1
+    stop = _stop_on_signals()
+    worker = start_worker(threads) if role in ("worker", "inprocess") else None
+    if role in ("relay", "inprocess"):
+        run_relay(stop)
+    else:
+        stop.wait()
+    if worker is not None:
+        worker.stop(timeout=10_000)
+    get_runtime().close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
