@@ -46,14 +46,47 @@ class Ticket(ShopAggregate):
 
         def apply(self, aggregate: Any) -> None:
             if self.author == "agent":
+                aggregate.first_response_at = aggregate.first_response_at or self.timestamp
+                aggregate.waiting_since = aggregate.waiting_since or self.timestamp
                 aggregate.status = "waiting_customer"
             else:
+                aggregate.resume_clock(self.timestamp)
                 aggregate.status = "assigned" if aggregate.assignee else "open"
+
+    class Classified(ShopEvent):
+        """The triage decision: category and priority, with the rule, its confidence and its inputs."""
+
+        TOPIC = "shopops.ticket.classified"
+        category: str
+        priority: str
+        confidence: float
+        rule: str
+        inputs: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.category = self.category
+            aggregate.priority = self.priority
+            aggregate.classified = True
+
+    class Escalated(ShopEvent):
+        """An SLA breach and what was done about it (priority raised, reassigned or flagged)."""
+
+        TOPIC = "shopops.ticket.escalated"
+        breach: str
+        due: str
+        from_priority: str
+        to_priority: str
+        action: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.priority = self.to_priority
+            aggregate.escalations = [*aggregate.escalations, self.breach]
 
     class Assigned(ShopEvent):
         TOPIC = "shopops.ticket.assigned"
         agent_id: str
         manual: bool
+        decision: dict[str, Any] | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.assignee = self.agent_id
@@ -65,6 +98,8 @@ class Ticket(ShopAggregate):
         note: str | None
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.resume_clock(self.timestamp)
+            aggregate.resolved_at = self.timestamp
             aggregate.status = "resolved"
 
     class Reopened(ShopEvent):
@@ -72,6 +107,7 @@ class Ticket(ShopAggregate):
         note: str | None
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.resolved_at = None
             aggregate.status = "assigned" if aggregate.assignee else "open"
 
     def __init__(self, customer_id: str, order_id: str | None, channel: str, subject: str, body: str) -> None:
@@ -84,6 +120,31 @@ class Ticket(ShopAggregate):
         self.assignee: str | None = None
         self.category = "other"
         self.priority = "normal"
+        self.classified = False
+        self.first_response_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.waiting_since: datetime | None = None
+        self.paused_seconds = 0.0
+        self.escalations: list[str] = []
+
+    def resume_clock(self, at: datetime) -> None:
+        """The SLA clock is paused while the ticket waits on the customer."""
+        if self.waiting_since is not None:
+            self.paused_seconds += (at - self.waiting_since).total_seconds()
+            self.waiting_since = None
+
+    def sla(self, now: datetime) -> dict[str, Any]:
+        """Deadlines from the ticket's own events: first response from opening; resolution from opening plus
+        the time spent waiting on the customer. A breach is a deadline passed with the step not done."""
+        first_due, resolution_due = sla_deadlines(self.created_on, self.priority)
+        paused = self.paused_seconds + ((now - self.waiting_since).total_seconds() if self.waiting_since else 0)
+        resolution_due += timedelta(seconds=paused)
+        breaches = []
+        if self.first_response_at is None and now > first_due and self.status not in ("resolved", "closed"):
+            breaches.append("first_response")
+        if self.resolved_at is None and now > resolution_due and self.status != "waiting_customer":
+            breaches.append("resolution")
+        return {"first_response_due": first_due, "resolution_due": resolution_due, "breaches": breaches}
 
     @classmethod
     def open(
@@ -111,11 +172,35 @@ class Ticket(ShopAggregate):
             raise DomainError("a reply needs a body")
         self.record(self.Replied, meta, author=author, body=body)
 
-    def assign(self, agent: str, meta: Meta, *, manual: bool) -> None:
+    def assign(self, agent: str, meta: Meta, *, manual: bool, decision: dict[str, Any] | None = None) -> None:
         if self.status in ("resolved", "closed"):
             raise InvalidTransitionError(f"a {self.status} ticket cannot be assigned")
         if agent != self.assignee:
-            self.record(self.Assigned, meta, agent_id=agent, manual=manual)
+            self.record(self.Assigned, meta, agent_id=agent, manual=manual, decision=decision)
+
+    def classify(
+        self, category: str, priority: str, confidence: float, rule: str, inputs: dict[str, Any], meta: Meta
+    ) -> None:
+        if category not in CATEGORIES or priority not in PRIORITIES:
+            raise DomainError(f"unknown category {category!r} or priority {priority!r}")
+        self.record(
+            self.Classified, meta, category=category, priority=priority, confidence=confidence, rule=rule, inputs=inputs
+        )
+
+    def escalate(self, breach: str, due: datetime, to_priority: str, action: str, meta: Meta) -> bool:
+        """Record a breach once per kind; returns False if it was already escalated."""
+        if breach in self.escalations:
+            return False
+        self.record(
+            self.Escalated,
+            meta,
+            breach=breach,
+            due=due.isoformat(),
+            from_priority=self.priority,
+            to_priority=to_priority,
+            action=action,
+        )
+        return True
 
     def resolve(self, note: str | None, meta: Meta) -> None:
         if self.status in ("resolved", "closed"):
@@ -156,12 +241,41 @@ class Agent(ShopAggregate):
             aggregate.capacity = self.capacity
             aggregate.online = self.online
 
+    class TicketTaken(ShopEvent):
+        TOPIC = "shopops.agent.ticket_taken"
+        ticket_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.tickets = [*aggregate.tickets, self.ticket_id]
+            aggregate.last_assigned_at = self.timestamp
+
+    class TicketReleased(ShopEvent):
+        TOPIC = "shopops.agent.ticket_released"
+        ticket_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.tickets = [t for t in aggregate.tickets if t != self.ticket_id]
+
     def __init__(self, code: str, name: str, skills: list[str], capacity: int, online: bool) -> None:
         self.code = code
         self.name = name
         self.skills = skills
         self.capacity = capacity
         self.online = online
+        self.tickets: list[str] = []
+        self.last_assigned_at: datetime | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.tickets)
+
+    def take(self, ticket_id: str, meta: Meta) -> None:
+        if ticket_id not in self.tickets:
+            self.record(self.TicketTaken, meta, ticket_id=ticket_id)
+
+    def release(self, ticket_id: str, meta: Meta) -> None:
+        if ticket_id in self.tickets:
+            self.record(self.TicketReleased, meta, ticket_id=ticket_id)
 
     @staticmethod
     def _check(skills: list[str], capacity: int) -> None:
