@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.order import Order
 from domain.stock import Stock
-from domain.ticket import Ticket
+from domain.ticket import Agent, Ticket
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,13 @@ def when_ticket_opened_triage(event: Any) -> list[JobSpec]:
     return [JobSpec("triage", ticket_id, {"ticket_id": ticket_id})]
 
 
+def when_agent_available_assign_waiting(event: Any) -> list[JobSpec]:
+    """An agent registered, came online, gained capacity or finished a ticket: waiting tickets may fit."""
+    if isinstance(event, Agent.Updated | Agent.Created) and not event.online:
+        return []
+    return [JobSpec("assign_waiting", str(event.originator_id))]
+
+
 REACTIONS: dict[type, Callable[[Any], list[JobSpec]]] = {
     Order.Created: when_order_placed_dispatch,
     Stock.Received: when_stock_arrives_fill_backorders,
@@ -48,6 +55,9 @@ REACTIONS: dict[type, Callable[[Any], list[JobSpec]]] = {
     Stock.Released: when_stock_arrives_fill_backorders,
     Stock.Adjusted: when_stock_arrives_fill_backorders,
     Ticket.Created: when_ticket_opened_triage,
+    Agent.Created: when_agent_available_assign_waiting,
+    Agent.Updated: when_agent_available_assign_waiting,
+    Agent.TicketReleased: when_agent_available_assign_waiting,
 }
 
 

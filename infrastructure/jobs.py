@@ -70,6 +70,20 @@ class JobLedger:
                     ids.append(int(row[0]))
             return ids
 
+    def schedule(self, specs: Sequence[JobSpec]) -> list[int]:
+        """Jobs not caused by one event (periodic checks); the key makes each one happen once."""
+        ids: list[int] = []
+        with self.pool.connection() as conn, conn.transaction():
+            for spec in specs:
+                row = conn.execute(
+                    "INSERT INTO jobs (kind, key, payload, cause_position, enqueued_at) VALUES (%s, %s, %s, 0, now()) "
+                    "ON CONFLICT (kind, cause_position, key) DO NOTHING RETURNING id",
+                    (spec.kind, spec.key, Jsonb(spec.payload)),
+                ).fetchone()
+                if row:
+                    ids.append(int(row[0]))
+        return ids
+
     def sweep(self, stale_seconds: float) -> tuple[list[int], list[int]]:
         """Park jobs that used up their attempts, and return (to re-enqueue, parked) ids.
 

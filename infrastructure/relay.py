@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from application.reactions import JobSpec, jobs_for
@@ -31,6 +31,7 @@ class Relay:
         poll_seconds: float = 0.1,
         sweep_seconds: float = 5.0,
         stale_seconds: float = 30.0,
+        periodic: Sequence[Callable[[], list[JobSpec]]] = (),
     ) -> None:
         self.app = app
         self.ledger = ledger
@@ -39,6 +40,7 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.stale_seconds = stale_seconds
+        self.periodic = periodic
 
     def step(self) -> int:
         """Relay one batch of events; returns how many events it covered."""
@@ -58,9 +60,12 @@ class Relay:
         return len(notifications)
 
     def sweep(self) -> None:
+        """Re-send lost or abandoned jobs, park exhausted ones, and schedule periodic checks (SLA breaches)."""
         again, parked = self.ledger.sweep(self.stale_seconds)
         if parked:
             log.warning("parked jobs after too many attempts: %s", parked)
+        for check in self.periodic:
+            again += self.ledger.schedule(check())
         self._send(again)
 
     def _send(self, job_ids: list[int]) -> None:

@@ -13,12 +13,16 @@ from infrastructure.jobs import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.runtime import Runtime, get_runtime
+from workers.tickets import assign_waiting, escalate, triage_ticket
 
 log = logging.getLogger("shopops.worker")
 
 HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "dispatch": dispatch_order,
     "fill_backorders": fill_backorders,
+    "triage": triage_ticket,
+    "assign_waiting": assign_waiting,
+    "escalate": escalate,
 }
 
 RETRY_DELAY_MS = 1000

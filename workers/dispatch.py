@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import Any
 from uuid import UUID
 
 from domain.base import Actor, Meta
 from domain.stock import Stock
-from infrastructure.fulfilment import backordered_orders, projection_position, warehouses
 from infrastructure.jobs import Job
+from infrastructure.work_queries import backordered_orders, warehouses
 from workers.runtime import Runtime
 
 DISPATCHER = Actor(id="dispatch", role="worker", kind="worker")
@@ -47,11 +46,7 @@ def fill_backorders(runtime: Runtime, job: Job, wait_seconds: float = 10.0) -> d
     stock = app.get_aggregate(UUID(job.payload["stock_id"]))
     if not isinstance(stock, Stock) or stock.available <= 0:
         return {"filled": []}
-    deadline = time.monotonic() + wait_seconds
-    while projection_position(runtime.pool, "order_summary") < job.cause_position:
-        if time.monotonic() > deadline:
-            raise TimeoutError("order read model is behind; retry later")
-        time.sleep(0.05)
+    runtime.wait_for_projection("order_summary", job.cause_position, wait_seconds)
     regions = warehouses(runtime.pool)
     filled = []
     for oid in backordered_orders(runtime.pool, stock.sku):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from infrastructure.bootstrap import Container, bootstrap
 from infrastructure.jobs import JobLedger
 from infrastructure.settings import Settings, get_settings
+from infrastructure.work_queries import projection_position
 
 
 @dataclass
@@ -19,6 +21,14 @@ class Runtime:
     container: Container
     pool: ConnectionPool[Connection[Any]]
     ledger: JobLedger
+
+    def wait_for_projection(self, name: str, position: int, timeout: float = 10.0) -> None:
+        """Wait until a read model has seen `position`, so a decision based on it overlooks nothing earlier."""
+        deadline = time.monotonic() + timeout
+        while projection_position(self.pool, name) < position:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read model {name} is behind position {position}; retry later")
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.pool.close()

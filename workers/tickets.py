@@ -1,0 +1,67 @@
+"""Ticket triage: classify and prioritise new tickets, assign them, give waiting tickets to agents who come
+online or free up, and escalate SLA breaches. Every decision is recorded on the ticket with its inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.base import Actor, Meta
+from domain.triage import DEFAULT_RULES, classify
+from infrastructure.jobs import Job
+from infrastructure.work_queries import agent_codes, recent_ticket_count, waiting_tickets
+from workers.runtime import Runtime
+
+TRIAGE = Actor(id="tickets", role="worker", kind="worker")
+
+
+def job_meta(job: Job) -> Meta:
+    return Meta(actor=TRIAGE, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
+
+
+def triage_rules() -> dict[str, Any]:
+    """Operators replace the rules with a JSON file (same shape as domain.triage.DEFAULT_RULES)."""
+    path = os.environ.get("SHOPOPS_TRIAGE_RULES")
+    if not path:
+        return DEFAULT_RULES
+    with open(path, encoding="utf-8") as handle:
+        return {**DEFAULT_RULES, **json.load(handle)}
+
+
+def triage_ticket(runtime: Runtime, job: Job) -> dict[str, Any]:
+    app = runtime.container.app
+    runtime.wait_for_projection("ticket_queue", job.cause_position)
+    ticket = app.ticket(UUID(job.payload["ticket_id"]))
+    order = app.order(UUID(ticket.order_id)) if ticket.order_id else None
+    decision = classify(
+        ticket.subject,
+        ticket.body,
+        order_total=Decimal(order.total) if order else None,
+        order_status=order.status if order else None,
+        recent_tickets=recent_ticket_count(runtime.pool, ticket.customer_id, str(ticket.id)),
+        rules=triage_rules(),
+    )
+    app.classify_ticket(ticket.id, decision, job_meta(job))
+    assigned = app.auto_assign_ticket(ticket.id, agent_codes(runtime.pool), job_meta(job)).aggregate.assignee
+    return {"category": decision.category, "priority": decision.priority, "assignee": assigned}
+
+
+def assign_waiting(runtime: Runtime, job: Job) -> dict[str, Any]:
+    """An agent came online or freed up: offer them the waiting queue, most urgent and oldest first."""
+    app = runtime.container.app
+    runtime.wait_for_projection("ticket_queue", job.cause_position)
+    codes = agent_codes(runtime.pool)
+    assigned = []
+    for tid in waiting_tickets(runtime.pool):
+        if app.auto_assign_ticket(UUID(tid), codes, job_meta(job)).aggregate.assignee:
+            assigned.append(tid)
+    return {"assigned": assigned}
+
+
+def escalate(runtime: Runtime, job: Job) -> dict[str, Any]:
+    app = runtime.container.app
+    ticket = app.escalate_ticket(UUID(job.payload["ticket_id"]), agent_codes(runtime.pool), job_meta(job)).aggregate
+    return {"priority": ticket.priority, "assignee": ticket.assignee, "escalations": ticket.escalations}
