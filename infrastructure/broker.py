@@ -16,11 +16,7 @@ RUN_JOB = "run_job"
 
 
 def make_broker(redis_url: str | None) -> dramatiq.Broker:
-    broker: dramatiq.Broker
-    if redis_url:
-        broker = RedisBroker(url=redis_url)  # type: ignore[no-untyped-call]  # noqa: SIM108 - needs its own line
-    else:
-        broker = StubBroker()
+    broker: dramatiq.Broker = RedisBroker(url=redis_url) if redis_url else StubBroker()  # type: ignore[no-untyped-call]
     broker.declare_queue(JOBS_QUEUE)
     dramatiq.set_broker(broker)
     return broker
