@@ -35,6 +35,14 @@ def when_stock_arrives_fill_backorders(event: Any) -> list[JobSpec]:
     return [JobSpec("fill_backorders", key, {"stock_id": key})]
 
 
+def when_stock_falls_evaluate_reorder(event: Any) -> list[JobSpec]:
+    """Stock committed or removed (or its policy changed): it may have fallen below its reorder point."""
+    if isinstance(event, Stock.Adjusted) and event.delta > 0:
+        return []
+    key = str(event.originator_id)
+    return [JobSpec("reorder", key, {"stock_id": key})]
+
+
 def when_ticket_opened_triage(event: Any) -> list[JobSpec]:
     ticket_id = str(event.originator_id)
     return [JobSpec("triage", ticket_id, {"ticket_id": ticket_id})]
@@ -47,20 +55,31 @@ def when_agent_available_assign_waiting(event: Any) -> list[JobSpec]:
     return [JobSpec("assign_waiting", str(event.originator_id))]
 
 
-REACTIONS: dict[type, Callable[[Any], list[JobSpec]]] = {
-    Order.Created: when_order_placed_dispatch,
-    Stock.Received: when_stock_arrives_fill_backorders,
-    Stock.TransferReceived: when_stock_arrives_fill_backorders,
-    Stock.Restocked: when_stock_arrives_fill_backorders,
-    Stock.Released: when_stock_arrives_fill_backorders,
-    Stock.Adjusted: when_stock_arrives_fill_backorders,
-    Ticket.Created: when_ticket_opened_triage,
-    Agent.Created: when_agent_available_assign_waiting,
-    Agent.Updated: when_agent_available_assign_waiting,
-    Agent.TicketReleased: when_agent_available_assign_waiting,
+Reaction = Callable[[Any], list[JobSpec]]
+FILL, REORDER, ASSIGN = (
+    when_stock_arrives_fill_backorders,
+    when_stock_falls_evaluate_reorder,
+    when_agent_available_assign_waiting,
+)
+
+REACTIONS: dict[type, tuple[Reaction, ...]] = {
+    Order.Created: (when_order_placed_dispatch,),
+    Stock.Received: (FILL,),
+    Stock.TransferReceived: (FILL,),
+    Stock.Restocked: (FILL,),
+    Stock.Released: (FILL,),
+    Stock.Adjusted: (FILL, REORDER),
+    Stock.Reserved: (REORDER,),
+    Stock.Shipped: (REORDER,),
+    Stock.TransferDispatched: (REORDER,),
+    Stock.PolicySet: (REORDER,),
+    Stock.ReplenishmentClosed: (REORDER,),
+    Ticket.Created: (when_ticket_opened_triage,),
+    Agent.Created: (ASSIGN,),
+    Agent.Updated: (ASSIGN,),
+    Agent.TicketReleased: (ASSIGN,),
 }
 
 
 def jobs_for(event: Any) -> list[JobSpec]:
-    reaction = REACTIONS.get(type(event))
-    return reaction(event) if reaction else []
+    return [spec for reaction in REACTIONS.get(type(event), ()) for spec in reaction(event)]

@@ -10,13 +10,14 @@ from __future__ import annotations
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
+from application.replenishment import ReplenishmentCommands
 from application.stock import StockCommands
 from application.tickets import TicketCommands
 
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands):
+class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +59,7 @@ class Stock(ShopAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.reserved += self.quantity
             aggregate.reservations[self.order_id] = aggregate.reservations.get(self.order_id, 0) + self.quantity
+            aggregate.count_demand(self.timestamp, self.quantity)
 
     class Released(ShopEvent):
         TOPIC = "shopops.stock.released"
@@ -82,6 +84,7 @@ class Stock(ShopAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand -= self.quantity
+            aggregate.count_demand(self.timestamp, self.quantity - self.from_reservation)
             if self.from_reservation:
                 aggregate.reserved -= self.from_reservation
                 left = aggregate.reservations.get(self.order_id, 0) - self.from_reservation
@@ -140,14 +143,65 @@ class Stock(ShopAggregate):
                 "min_order_qty": self.min_order_qty,
             }
 
+    class ReplenishmentOpened(ShopEvent):
+        TOPIC = "shopops.stock.replenishment_opened"
+        replenishment_id: str
+        quantity: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.open_replenishment = self.replenishment_id
+            aggregate.on_order = self.quantity
+
+    class ReplenishmentClosed(ShopEvent):
+        """The open replenishment was received (its goods are in `Received`) or cancelled."""
+
+        TOPIC = "shopops.stock.replenishment_closed"
+        replenishment_id: str
+        outcome: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.open_replenishment = None
+            aggregate.on_order = 0
+
     def __init__(self, sku: str, warehouse: str) -> None:
         self.sku = sku
         self.warehouse = warehouse
         self.on_hand = 0
         self.reserved = 0
         self.inbound = 0
+        self.on_order = 0
+        self.open_replenishment: str | None = None
         self.reservations: dict[str, int] = {}
         self.policy: dict[str, Any] | None = None
+        self.demand: dict[str, int] = {}
+
+    DEMAND_DAYS = 56
+
+    def count_demand(self, at: datetime, quantity: int) -> None:
+        """Units asked of this warehouse per day, for the last `DEMAND_DAYS` days (trailing demand)."""
+        if quantity <= 0:
+            return
+        day = at.date().isoformat()
+        self.demand[day] = self.demand.get(day, 0) + quantity
+        oldest = (at.date() - timedelta(days=self.DEMAND_DAYS)).isoformat()
+        self.demand = {d: q for d, q in self.demand.items() if d > oldest}
+
+    def daily_demand(self, today: date, days: int = 28) -> float:
+        """Trailing moving average of daily demand (the forecast until a model's forecast is available)."""
+        since = (today - timedelta(days=days)).isoformat()
+        return sum(q for d, q in self.demand.items() if d > since) / days
+
+    def open_replenishment_for(self, replenishment_id: str, quantity: int, meta: Meta) -> None:
+        if self.open_replenishment is not None:
+            raise DomainError(
+                f"replenishment {self.open_replenishment} is already open for {self.sku}/{self.warehouse}"
+            )
+        require_positive(quantity)
+        self.record(self.ReplenishmentOpened, meta, replenishment_id=replenishment_id, quantity=quantity)
+
+    def close_replenishment(self, replenishment_id: str, outcome: str, meta: Meta) -> None:
+        if self.open_replenishment == replenishment_id:
+            self.record(self.ReplenishmentClosed, meta, replenishment_id=replenishment_id, outcome=outcome)
 
     @property
     def available(self) -> int:

@@ -12,6 +12,7 @@ from infrastructure.broker import JOBS_QUEUE, RUN_JOB, job_message
 from infrastructure.jobs import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
+from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
 from workers.tickets import assign_waiting, escalate, triage_ticket
 
@@ -23,6 +24,7 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "triage": triage_ticket,
     "assign_waiting": assign_waiting,
     "escalate": escalate,
+    "reorder": reorder,
 }
 
 RETRY_DELAY_MS = 1000

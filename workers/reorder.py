@@ -1,0 +1,24 @@
+"""Reorder: after stock changes, evaluate the SKU × warehouse policy and raise at most one replenishment."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.base import Actor, Meta
+from domain.stock import Stock
+from infrastructure.jobs import Job
+from infrastructure.work_queries import warehouses
+from workers.runtime import Runtime
+
+REORDER = Actor(id="reorder", role="worker", kind="worker")
+
+
+def reorder(runtime: Runtime, job: Job) -> dict[str, Any]:
+    app = runtime.container.app
+    stock = app.get_aggregate(UUID(job.payload["stock_id"]))
+    if not isinstance(stock, Stock) or stock.policy is None:
+        return {"replenishment": None}
+    meta = Meta(actor=REORDER, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
+    result = app.evaluate_reorder(stock.sku, stock.warehouse, sorted(warehouses(runtime.pool)), meta)
+    return {"replenishment": str(result.aggregate.id) if result.aggregate else None}
