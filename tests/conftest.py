@@ -34,6 +34,8 @@ DATA_TABLES = (
     "api_users",
     "idempotency_keys",
     "jobs",
+    "audit_chain",
+    "audit_checkpoints",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
