@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     shopops_read_pool_size: int = Field(default=8, ge=1)
     shopops_min_position_timeout_seconds: float = 5.0
     shopops_max_body_bytes: int = 1_048_576
+    # Workers (D5): how often the relay sweeps, when a sent job counts as lost, how long a worker's lease lasts.
+    shopops_relay_sweep_seconds: float = 5.0
+    shopops_relay_stale_seconds: float = 30.0
+    shopops_job_lease_seconds: float = 60.0
+    shopops_worker_threads: int = Field(default=4, ge=1)
 
     def require_database_url(self) -> str:
         if not self.database_url:

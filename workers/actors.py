@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,15 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
 }
 
 RETRY_DELAY_MS = 1000
+
+
+def _crash_worker(_runtime: Runtime, _job: Job) -> dict[str, Any]:
+    """Fault injection for the crash tests: the process dies mid-job, as a segfault or OOM kill would."""
+    os._exit(70)
+
+
+if os.environ.get("SHOPOPS_FAULT_INJECTION") == "1":
+    HANDLERS["fault:crash"] = _crash_worker
 
 
 @dramatiq.actor(actor_name=RUN_JOB, queue_name=JOBS_QUEUE, max_retries=0, time_limit=120_000, broker=broker)

@@ -15,6 +15,7 @@ from infrastructure.relay import Relay
 from infrastructure.settings import get_settings
 from workers.broker import broker
 from workers.runtime import get_runtime
+from workers.tickets import sla_breach_jobs
 
 
 def _stop_on_signals() -> threading.Event:
@@ -32,13 +33,22 @@ def start_worker(threads: int) -> Worker:
 
 def run_relay(stop: threading.Event) -> None:
     runtime = get_runtime()
-    Relay(runtime.container.app, runtime.ledger, enqueuer(broker)).run(stop)
+    settings = runtime.container.settings
+    relay = Relay(
+        runtime.container.app,
+        runtime.ledger,
+        enqueuer(broker),
+        sweep_seconds=settings.shopops_relay_sweep_seconds,
+        stale_seconds=settings.shopops_relay_stale_seconds,
+        periodic=[lambda: sla_breach_jobs(runtime.pool)],
+    )
+    relay.run(stop)
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     role = argv[0] if argv else "inprocess"
-    threads = get_settings().shopops_pool_size // 2 or 1
+    threads = get_settings().shopops_worker_threads
     stop = _stop_on_signals()
     worker = start_worker(threads) if role in ("worker", "inprocess") else None
     if role in ("relay", "inprocess"):

@@ -43,7 +43,7 @@ def build_runtime(settings: Settings) -> Runtime:
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         settings.require_database_url(), min_size=1, max_size=settings.shopops_pool_size, timeout=10, open=True
     )
-    return Runtime(container=bootstrap(settings), pool=pool, ledger=JobLedger(pool))
+    return Runtime(container=bootstrap(settings), pool=pool, ledger=JobLedger(pool, settings.shopops_job_lease_seconds))
 
 
 def get_runtime() -> Runtime:

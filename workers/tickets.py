@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from domain.triage import DEFAULT_RULES, classify
 from infrastructure.jobs import Job
-from infrastructure.work_queries import agent_codes, recent_ticket_count, waiting_tickets
+from infrastructure.work_queries import Pool, agent_codes, breached_tickets, recent_ticket_count, waiting_tickets
 from workers.runtime import Runtime
 
 TRIAGE = Actor(id="tickets", role="worker", kind="worker")
@@ -65,3 +66,11 @@ def escalate(runtime: Runtime, job: Job) -> dict[str, Any]:
     app = runtime.container.app
     ticket = app.escalate_ticket(UUID(job.payload["ticket_id"]), agent_codes(runtime.pool), job_meta(job)).aggregate
     return {"priority": ticket.priority, "assignee": ticket.assignee, "escalations": ticket.escalations}
+
+
+def sla_breach_jobs(pool: Pool) -> list[JobSpec]:
+    """Periodic check: one escalation job per ticket and breach (the ledger's key makes it happen once)."""
+    return [
+        JobSpec("escalate", f"{tid}:{breach}", {"ticket_id": tid, "breach": breach})
+        for tid, breach in breached_tickets(pool)
+    ]

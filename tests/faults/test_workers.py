@@ -1,0 +1,182 @@
+"""Worker scenarios from reliability.md with real processes: C1 (last units), I3 (duplicate delivery),
+K2 (worker killed repeatedly; a poison job is parked after 3 attempts), K5 (Redis killed, restarted empty)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+from psycopg_pool import ConnectionPool
+
+from application.reactions import JobSpec
+from domain.base import Actor, Meta
+from infrastructure.bootstrap import Container
+from infrastructure.broker import job_message
+from infrastructure.jobs import JobLedger
+from tests.faults.conftest import Stack, wait_until
+
+META = Meta(actor=Actor("storefront", "integration"), correlation_id="fault-test")
+
+
+def seed(container: Container, units: int, skus: tuple[str, ...] = ("A",)) -> None:
+    app = container.app
+    app.put_warehouse("W1", "Main", "eu-west", META)
+    app.put_warehouse("W2", "North", "eu-north", META)
+    for sku in skus:
+        app.put_product(sku, f"Product {sku}", "tools", Decimal("5.00"), "EUR", 3, META)
+        app.receive_stock(sku, "W1", units, f"po-{sku}", META)
+
+
+def place(container: Container, count: int, prefix: str, workers: int = 8) -> list[UUID]:
+    line = [{"sku": "A", "quantity": 1, "unit_price": Decimal("5.00"), "currency": "EUR"}]
+
+    def one(i: int) -> UUID:
+        order = container.app.place_order("web", f"{prefix}-{i}", {"id": f"c{i}"}, line, META).aggregate
+        return UUID(str(order.id))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def job_counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM jobs GROUP BY status").fetchall())
+
+
+def allocated_events_per_order(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT originator_id, count(*) FROM shopops_events WHERE topic = 'shopops.order.allocated' "
+            "GROUP BY originator_id"
+        ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def open_jobs(url: str) -> int:
+    counts = job_counts(url)
+    return counts.get("pending", 0) + counts.get("running", 0)
+
+
+def test_c1_two_hundred_orders_for_five_units_allocate_exactly_five(container: Container, stack: Stack) -> None:
+    seed(container, 5)
+    for name in ("projections", "relay", "worker"):
+        stack.start(name)
+    orders = place(container, 200, "c1")
+    url = stack.env["DATABASE_URL"]
+    wait_until(lambda: job_counts(url).get("done", 0) >= 200 and open_jobs(url) == 0, 120, "dispatch", stack)
+    statuses = [container.app.order(o).status for o in orders]
+    assert statuses.count("allocated") == 5
+    assert statuses.count("backordered") == 195
+    stock = container.app.stock("A", "W1")
+    assert (stock.on_hand, stock.reserved, stock.available) == (5, 5, 0)
+    history = [container.app.get_aggregate(stock.id, version=v) for v in range(1, stock.version + 1)]
+    assert min(s.available for s in history) >= 0
+    assert all(n == 1 for n in allocated_events_per_order(url).values())
+
+
+def test_i3_jobs_delivered_two_or_three_times_take_effect_once(
+    container: Container, stack: Stack, redis_url: str
+) -> None:
+    seed(container, 1000)
+    stack.start("projections")
+    stack.start("relay")
+    orders = place(container, 300, "i3")
+    url = stack.env["DATABASE_URL"]
+    wait_until(lambda: sum(job_counts(url).values()) >= 300, 60, "jobs recorded", stack)
+    broker = RedisBroker(url=redis_url)  # type: ignore[no-untyped-call]
+    with psycopg.connect(url) as conn:
+        ids = [int(r[0]) for r in conn.execute("SELECT id FROM jobs WHERE kind = 'dispatch'").fetchall()]
+    for job_id in ids:
+        for _ in range(1 + job_id % 2):  # every job is delivered 2 or 3 times in all
+            broker.enqueue(job_message(job_id))
+    stack.start("worker")
+    wait_until(lambda: open_jobs(url) == 0 and job_counts(url).get("done", 0) >= 300, 120, "all jobs done", stack)
+    effects = allocated_events_per_order(url)
+    assert len(effects) == 300
+    assert set(effects.values()) == {1}
+    assert {container.app.order(o).status for o in orders} == {"allocated"}
+
+
+def test_k2_killing_the_worker_loses_no_job_and_a_job_that_kills_it_is_parked(
+    container: Container, stack: Stack
+) -> None:
+    seed(container, 5000)
+    for name in ("projections", "relay", "worker"):
+        stack.start(name)
+    url = stack.env["DATABASE_URL"]
+    with ConnectionPool(url, min_size=1, max_size=2) as pool:
+        poison = JobLedger(pool).schedule([JobSpec("fault:crash", "poison", {})])
+    orders = []
+    for round_no in range(4):
+        orders += place(container, 150, f"k2-{round_no}")
+        time.sleep(2)
+        if stack.alive("worker"):
+            stack.kill("worker")
+        stack.start("worker")
+    killed_at = time.monotonic()
+    deadline = killed_at + 90
+    while time.monotonic() < deadline and (open_jobs(url) or job_counts(url).get("parked", 0) < 1):
+        if not stack.alive("worker"):  # the poison job takes the worker down: restart it, as a supervisor would
+            stack.start("worker")
+        time.sleep(0.5)
+    assert open_jobs(url) == 0, stack.log_tail()
+    with psycopg.connect(url) as conn:
+        parked = conn.execute("SELECT id, attempts FROM jobs WHERE status = 'parked'").fetchall()
+    assert parked == [(poison[0], 3)]
+    effects = allocated_events_per_order(url)
+    assert len(effects) == len(orders)
+    assert set(effects.values()) == {1}
+
+
+@pytest.fixture
+def own_redis(tmp_path: Any) -> Iterator[tuple[str, Any]]:
+    """A Redis server of the test's own on a spare port, so it can be killed without touching anyone else."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required for the Redis fault test"
+    port = 6391
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    state = {"proc": subprocess.Popen(args, stdout=subprocess.DEVNULL, cwd=tmp_path)}
+
+    def restart() -> None:
+        state["proc"].send_signal(signal.SIGKILL)
+        state["proc"].wait(5)
+        time.sleep(3)
+        state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, cwd=tmp_path)
+
+    time.sleep(0.5)
+    yield f"redis://127.0.0.1:{port}/0", restart
+    state["proc"].kill()
+
+
+def test_k5_redis_killed_and_restarted_empty_loses_no_work(
+    container: Container, clean_db: str, own_redis: tuple[str, Any], tmp_path: Any
+) -> None:
+    redis_url, restart_redis = own_redis
+    stack = Stack(clean_db, redis_url, tmp_path)
+    try:
+        seed(container, 5000)
+        for name in ("projections", "relay", "worker"):
+            stack.start(name)
+        orders = place(container, 150, "k5-before")
+        restart_redis()  # kill -9 mid-run; during the outage intake goes on (placed orders are events)
+        orders += place(container, 150, "k5-after")
+        wait_until(
+            lambda: open_jobs(clean_db) == 0 and len(allocated_events_per_order(clean_db)) == 300,
+            90,
+            "all work done after Redis came back empty",
+            stack,
+        )
+        assert set(allocated_events_per_order(clean_db).values()) == {1}
+        assert {container.app.order(o).status for o in orders} == {"allocated"}
+    finally:
+        stack.stop_all()
