@@ -1,0 +1,38 @@
+"""The role matrix of `reliability.md` as guards, one per kind of access, so it reads as one table.
+
+Roles: admin, ops, warehouse, support, finance, auditor, integration. Where `warehouse` is admitted, its users
+are further limited to their own warehouses by the handler (`api.security.require_warehouses`).
+"""
+
+from __future__ import annotations
+
+from api.security import allow
+
+ROLES = ("admin", "ops", "warehouse", "support", "finance", "auditor", "integration")
+
+ANY_ROLE = allow(*ROLES)
+
+CATALOG_WRITE = allow("admin", "ops")
+AGENT_WRITE = allow("admin", "ops", "support")
+AGENT_READ = allow("admin", "ops", "support", "auditor")
+
+STOCK_READ = ANY_ROLE
+STOCK_MOVE = allow("admin", "warehouse")  # receipts, adjustments, transfers: own warehouses only
+STOCK_POLICY = allow("admin", "ops")
+
+ORDER_CREATE = allow("admin", "ops", "integration")
+ORDER_READ = allow("admin", "ops", "support", "finance", "auditor", "warehouse")
+ORDER_PAY = allow("admin", "ops", "finance")
+ORDER_CANCEL = allow("admin", "ops")
+ORDER_SHIP = allow("admin", "ops", "warehouse")
+ORDER_RETURN = allow("admin", "ops", "finance", "warehouse")
+
+TICKET_CREATE = allow("admin", "support", "integration")
+TICKET_READ = allow("admin", "support", "ops", "auditor")
+TICKET_WRITE = allow("admin", "support")
+
+CUSTOMER_READ = allow("admin", "ops", "support", "finance", "auditor")
+AUDIT_READ = allow("admin", "auditor")
+
+# Who sees customer contact data unmasked (everyone else gets "j***@example.com").
+UNMASKED_CONTACT = frozenset({"admin"})

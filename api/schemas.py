@@ -1,0 +1,159 @@
+"""Request bodies: msgspec Structs that reject unknown fields (S3 mass assignment) and out-of-range values.
+
+Nothing a client sends can set status, version, totals or ids: those fields simply do not exist here, so a
+body carrying them fails validation (422) before any command runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+Text = Annotated[str, Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, Meta(min_length=1, max_length=10_000)]
+Note = Annotated[str, Meta(max_length=2_000)]
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+ExternalId = Annotated[str, Meta(min_length=1, max_length=128)]
+Quantity = Annotated[int, Meta(gt=0, le=1_000_000)]
+Delta = Annotated[int, Meta(ge=-1_000_000, le=1_000_000, description="non-zero change of on-hand")]
+Days = Annotated[int, Meta(ge=0, le=3_650)]
+Amount = Annotated[str, Meta(pattern=r"^\d{1,12}(\.\d{1,4})?$", examples=["12.50"], description="decimal string")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217 code")]
+Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Phone = Annotated[str, Meta(min_length=3, max_length=40, pattern=r"^[0-9+()\-. ]+$")]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body."""
+
+
+class Money(Body, kw_only=True):
+    amount: Amount
+    currency: Currency
+
+
+class TokenRequest(Body, kw_only=True):
+    username: Text
+    password: Annotated[str, Meta(min_length=1, max_length=1_024)]
+
+
+class WarehouseIn(Body, kw_only=True):
+    name: Text
+    region: Text
+
+
+class ProductIn(Body, kw_only=True):
+    name: Text
+    category: Text
+    unit_price: Money
+    lead_time_days: Days
+
+
+class ReceiptIn(Body, kw_only=True):
+    quantity: Quantity
+    reference: Text
+
+
+class AdjustmentIn(Body, kw_only=True):
+    delta: Delta
+    reason: Text
+
+
+class PolicyIn(Body, kw_only=True):
+    safety_factor: Annotated[float, Meta(ge=0, le=100)]
+    lead_time_days: Days
+    review_days: Days
+    min_order_qty: Quantity
+
+
+class TransferIn(Body, kw_only=True):
+    sku: Code
+    from_warehouse: Code
+    to_warehouse: Code
+    quantity: Quantity
+
+
+class CustomerIn(Body, kw_only=True):
+    id: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Text
+    email: Email | None = None
+    phone: Phone | None = None
+    address: Annotated[str, Meta(max_length=500)] | dict[str, Annotated[str, Meta(max_length=200)]] | None = None
+
+
+class OrderLineIn(Body, kw_only=True):
+    sku: Code
+    quantity: Quantity
+    unit_price: Money
+
+
+class OrderIn(Body, kw_only=True):
+    channel: Code
+    external_id: ExternalId
+    customer: CustomerIn
+    lines: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=200)]
+
+
+class PaymentIn(Body, kw_only=True):
+    amount: Money
+    reference: Text
+
+
+class CancelIn(Body, kw_only=True):
+    reason: Text
+
+
+class SkuQuantity(Body, kw_only=True):
+    sku: Code
+    quantity: Quantity
+
+
+class ShipmentIn(Body, kw_only=True):
+    warehouse: Code
+    carrier: Text
+    tracking_number: Text
+    lines: Annotated[list[SkuQuantity], Meta(min_length=1, max_length=200)] | None = None
+
+
+class ReturnIn(Body, kw_only=True):
+    lines: Annotated[list[SkuQuantity], Meta(min_length=1, max_length=200)]
+    reason: Text
+
+
+class AgentIn(Body, kw_only=True):
+    name: Text
+    skills: Annotated[list[Annotated[str, Meta(min_length=1, max_length=32)]], Meta(max_length=20)]
+    capacity: Annotated[int, Meta(ge=0, le=1_000)]
+    online: bool
+
+
+class TicketIn(Body, kw_only=True):
+    customer_id: Annotated[str, Meta(min_length=1, max_length=100)]
+    order_id: UUID | None = None
+    channel: Code
+    subject: Text
+    body: LongText
+
+
+class ReplyIn(Body, kw_only=True):
+    author: Literal["agent", "customer"]
+    body: LongText
+
+
+class AssignmentIn(Body, kw_only=True):
+    agent_id: Code
+
+
+class NoteIn(Body, kw_only=True):
+    note: Note | None = None
+
+
+def quantities(lines: list[SkuQuantity]) -> dict[str, int]:
+    """Lines as `{sku: quantity}`; a SKU listed twice is summed, as a picker would count it."""
+    merged: dict[str, int] = {}
+    for line in lines:
+        merged[line.sku] = merged.get(line.sku, 0) + line.quantity
+    return merged
