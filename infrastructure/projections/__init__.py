@@ -1,0 +1,1 @@
+"""Read models: one module per projection, the machinery in `base`, the runner in `runner`."""

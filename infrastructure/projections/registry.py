@@ -1,0 +1,16 @@
+"""Every read model, by name (the order is the order `rebuild` runs them in)."""
+
+from infrastructure.projections import catalog, customer_profile, order_summary, stock_levels, ticket_queue
+from infrastructure.projections.base import Projection
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p
+    for p in (
+        catalog.warehouses,
+        catalog.products,
+        stock_levels.projection,
+        order_summary.projection,
+        ticket_queue.projection,
+        customer_profile.projection,
+    )
+}
