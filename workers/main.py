@@ -13,6 +13,7 @@ from dramatiq import Worker
 from infrastructure.broker import JOBS_QUEUE, enqueuer
 from infrastructure.relay import Relay
 from infrastructure.settings import get_settings
+from workers.actors import run_job
 from workers.broker import broker
 from workers.runtime import get_runtime
 from workers.tickets import sla_breach_jobs
@@ -26,6 +27,8 @@ def _stop_on_signals() -> threading.Event:
 
 
 def start_worker(threads: int) -> Worker:
+    """Consume the jobs queue (`run_job` is declared on the broker by importing it)."""
+    assert run_job.actor_name in broker.get_declared_actors()  # noqa: S101 - a wiring invariant
     worker = Worker(broker, queues={JOBS_QUEUE}, worker_threads=threads, worker_timeout=100)
     worker.start()
     return worker
