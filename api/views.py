@@ -229,7 +229,7 @@ def order_view(result: Result) -> OrderOut:
         paid=money(o.paid, o.currency),
         version=o.version,
         position=result.position,
-        placed_at=o.created_on,
+        placed_at=o.placed_at,
         updated_at=o.modified_on,
     )
 

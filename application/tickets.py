@@ -120,8 +120,8 @@ class TicketCommands(ShopOpsBase):
         decision records every candidate's load. Leaves the ticket waiting when nobody can take it."""
 
         def change(ticket: Ticket) -> list[Aggregate]:
-            if ticket.assignee or ticket.status not in ("open",):
-                return []
+            if ticket.assignee or ticket.status != "open" or not ticket.classified:
+                return []  # only classified tickets are routed: the category decides who may take it
             agents = self._agents(agent_codes)
             chosen = choose_agent(ticket.category, [self._view(a) for a in agents.values()])
             if chosen is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -114,7 +115,9 @@ class Order(ShopAggregate):
         lines: list[dict[str, Any]],
         currency: str,
         total: str,
+        meta: dict[str, Any],
     ) -> None:
+        self.placed_at = datetime.fromisoformat(meta["business_time"])
         self.channel = channel
         self.external_id = external_id
         self.customer = customer

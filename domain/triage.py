@@ -94,6 +94,11 @@ def _hits(text: str, words: Sequence[str]) -> list[str]:
     return [w for w in words if w in text]
 
 
+def _score(subject: str, body: str, words: Sequence[str]) -> int:
+    """Keyword evidence: a word in the subject counts twice, each occurrence in the body once."""
+    return sum(2 * subject.count(w) + body.count(w) for w in words)
+
+
 def classify(  # the context a support lead would look at
     subject: str,
     body: str,
@@ -104,8 +109,8 @@ def classify(  # the context a support lead would look at
 ) -> Classification:
     """Category: the one with most keyword hits (subject counts twice); confidence grows with the margin.
     Priority: urgent words → urgent; repeat contacts, complaint words or a large order → high."""
-    text = f"{subject} {subject} {body}".lower()
-    scores = {cat: len(_hits(text, words)) for cat, words in rules["categories"].items()}
+    text = f"{subject} {body}".lower()
+    scores = {cat: _score(subject.lower(), body.lower(), words) for cat, words in rules["categories"].items()}
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     best, best_score = ranked[0] if ranked else ("other", 0)
     runner_up = ranked[1][1] if len(ranked) > 1 else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from yoyo import get_backend, read_migrations
@@ -21,14 +22,15 @@ def _yoyo_url(database_url: str) -> str:
 
 def ensure_database(database_url: str) -> None:
     """Create the database named in the URL if the server lacks it (connects to `postgres` to do so)."""
-    head, _, dbname = database_url.rpartition("/")
-    dbname = dbname.split("?", 1)[0]
+    url = urlsplit(database_url)
+    dbname = url.path.lstrip("/") or "postgres"
     try:
         psycopg.connect(database_url, connect_timeout=5).close()
     except psycopg.OperationalError as error:
         if "does not exist" not in str(error):
             raise
-        with psycopg.connect(f"{head}/postgres", autocommit=True, connect_timeout=5) as conn:
+        admin = urlunsplit(url._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"')  # identifier from our own configuration
 
 

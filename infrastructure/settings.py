@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     shopops_relay_stale_seconds: float = 30.0
     shopops_job_lease_seconds: float = 60.0
     shopops_worker_threads: int = Field(default=4, ge=1)
+    # Tamper evidence: Ed25519 private key (PEM text or a file path) for signed checkpoints; never in the DB.
+    shopops_audit_key: str | None = None
+    shopops_audit_checkpoint_every: int = Field(default=1000, ge=1)
 
     def require_database_url(self) -> str:
         if not self.database_url:
@@ -47,10 +50,11 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing environment: PostgreSQL recorder, no table creation, bounded waits (see notes)."""
         url = urlsplit(self.require_database_url())
+        socket_dir = parse_qs(url.query).get("host", [None])[0]  # postgresql://user@/db?host=/socket/dir
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_HOST": socket_dir or url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),

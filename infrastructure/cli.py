@@ -1,0 +1,243 @@
+"""The `shopops` command line (click): the operating contract of http-api.md "Operating it".
+
+This is the process composition root: it starts the API (uvicorn, by import string), the projection
+runner, the relay and the workers (as `python -m workers.main ...` children), so it never imports the edges.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+
+from infrastructure.settings import Settings, get_settings
+
+ROLES = ("admin", "ops", "warehouse", "support", "finance", "auditor", "integration")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    if not settings.database_url:
+        raise click.ClickException("DATABASE_URL is not set (use `shopops up` for the embedded PostgreSQL)")
+    return settings
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """shopops: orders, stock and customer-service tickets on one event-sourced backend."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database at DATABASE_URL to the latest schema (safe to run again)."""
+    from infrastructure.migrate import migrate as run_migrations
+
+    applied = run_migrations(_settings().require_database_url())
+    click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@main.group()
+def user() -> None:
+    """API users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--warehouse", "warehouses", multiple=True, help="Warehouse codes a warehouse user may act on.")
+def user_add(name: str, roles: tuple[str, ...], warehouses: tuple[str, ...]) -> None:
+    """Create or update a user; the password is read from standard input (one line)."""
+    from infrastructure.users import add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input")
+    try:
+        add_user(_settings().require_database_url(), name, password, list(roles), list(warehouses))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"user {name}: roles {', '.join(roles)}" + (f"; warehouses {', '.join(warehouses)}" if warehouses else "")
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="API processes.")
+def api(host: str, port: int, workers: int) -> None:
+    """Run the HTTP API alone (any number of these may run)."""
+    import uvicorn
+
+    _settings()
+    uvicorn.run(
+        "api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def projections(ctx: click.Context) -> None:
+    """Run every projection runner until interrupted (`rebuild` rebuilds read models)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from infrastructure.projections.runner import main as run
+
+    _settings()
+    sys.exit(run([]))
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+def projections_rebuild(name: str | None) -> None:
+    """Rebuild one read model (or all) from zero, with progress; stop its runner first."""
+    from infrastructure.projections.runner import rebuild
+
+    def progress(projection: str, done: int, total: int) -> None:
+        click.echo(f"\r{projection}: {done}/{total} events", err=True, nl=False)
+
+    started = time.monotonic()
+    result = rebuild(_settings(), name, progress)
+    click.echo("", err=True)
+    seconds = time.monotonic() - started
+    click.echo(json.dumps({"rebuilt": result, "seconds": round(seconds, 2)}))
+
+
+@main.command()
+def relay() -> None:
+    """Follow the event log into the job ledger and send the jobs (needs REDIS_URL)."""
+    _exec_module("workers.main", "relay")
+
+
+@main.command()
+def worker() -> None:
+    """Run the Dramatiq actors on the jobs queue (REDIS_URL)."""
+    _exec_module("workers.main", "worker")
+
+
+def _exec_module(module: str, *args: str) -> None:
+    _settings()
+    os.execv(sys.executable, [sys.executable, "-m", module, *args])  # noqa: S606 - our own interpreter and module
+
+
+@main.group()
+def jobs() -> None:
+    """The job ledger: list jobs, retry parked ones."""
+
+
+def _ledger() -> Any:
+    from psycopg_pool import ConnectionPool
+
+    from infrastructure.jobs import JobLedger
+
+    pool: ConnectionPool[Any] = ConnectionPool(_settings().require_database_url(), min_size=1, max_size=2)
+    return JobLedger(pool)
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice(["pending", "running", "done", "parked"]))
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(status: str | None, limit: int) -> None:
+    """Jobs as JSON lines, newest first."""
+    for job in _ledger().list_jobs(status, limit):
+        click.echo(json.dumps(job, default=str))
+
+
+@jobs.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def jobs_retry(ids: tuple[int, ...]) -> None:
+    """Give parked jobs (all, or the IDs given) a fresh set of attempts; the relay's sweeper sends them."""
+    retried = _ledger().retry_parked(list(ids) or None)
+    click.echo(f"retried {len(retried)} job(s): {retried}")
+
+
+@main.group()
+def audit() -> None:
+    """Compliance: tamper evidence over the event log."""
+
+
+def _chain() -> Any:
+    from psycopg_pool import ConnectionPool
+
+    from infrastructure.audit_chain import AuditChain, SigningKey
+
+    settings = _settings()
+    key = SigningKey.load(settings.shopops_audit_key) if settings.shopops_audit_key else None
+    pool: ConnectionPool[Any] = ConnectionPool(settings.require_database_url(), min_size=1, max_size=2)
+    return AuditChain(pool, key, settings.shopops_audit_checkpoint_every)
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain and check the signed checkpoints; exit 1 if tampering is found."""
+    result = _chain().verify(lambda n: click.echo(f"\rchecked {n}", err=True, nl=False))
+    click.echo(json.dumps(result))
+    if not result["ok"]:
+        sys.exit(1)
+
+
+@audit.command("chain")
+@click.option("--once", is_flag=True, help="Chain what is there, then exit.")
+def audit_chain(once: bool) -> None:
+    """Extend the hash chain as events arrive (a tracked process; `shopops up` runs it)."""
+    chain = _chain()
+    stop = threading.Event()
+    while not stop.is_set():
+        if not chain.extend() and once:
+            break
+        if not once:
+            stop.wait(1.0)
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Print a new Ed25519 private key (PEM) for SHOPOPS_AUDIT_KEY; keep it out of the database."""
+    from infrastructure.audit_chain import SigningKey
+
+    click.echo(SigningKey.generate_pem())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Load demo data and print a login.")
+def up(host: str, port: int, demo: bool) -> None:
+    """Migrate, then run API + projections + relay + worker + audit chain as one supervised group.
+
+    Without DATABASE_URL the embedded PostgreSQL starts (data in SHOPOPS_DATA_DIR, default ./var);
+    without REDIS_URL the relay and worker share one process with an in-process broker."""
+    from infrastructure.launch import launch
+
+    sys.exit(launch(get_settings(), host, port, demo))
+
+
+def _register_forecast() -> None:
+    try:
+        from infrastructure.forecasting.cli import forecast
+    except ImportError:  # the forecasting engine is optional at import time
+        return
+    main.add_command(forecast)
+
+
+_register_forecast()
+
+
+if __name__ == "__main__":
+    main()

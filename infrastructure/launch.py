@@ -1,0 +1,69 @@
+"""`shopops up`: everything on one machine in one command — embedded PostgreSQL when DATABASE_URL is
+unset (D8), migrations, optional demo data, then the supervised process group."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+import click
+
+from infrastructure.bootstrap import bootstrap
+from infrastructure.migrate import migrate
+from infrastructure.settings import Settings
+from infrastructure.supervisor import Supervisor
+
+log = logging.getLogger("shopops.up")
+
+
+def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
+    server = None
+    env = dict(os.environ)
+    if not settings.database_url:
+        from infrastructure.embedded import start_embedded
+
+        click.echo(f"DATABASE_URL not set: starting the embedded PostgreSQL in {settings.shopops_data_dir}/pg ...")
+        server, url = start_embedded(settings.shopops_data_dir)
+        env["DATABASE_URL"] = url
+        settings = settings.model_copy(update={"database_url": url})
+    applied = migrate(settings.require_database_url())
+    click.echo(f"schema: {'applied ' + ', '.join(applied) if applied else 'up to date'}")
+    if demo:
+        _load_demo(settings, host, port)
+    supervisor = Supervisor(env)
+    supervisor.add("api", "infrastructure.cli", "api", "--host", host, "--port", str(port))
+    supervisor.add("projections", "infrastructure.projections.runner")
+    if settings.redis_url:
+        supervisor.add("relay", "workers.main", "relay")
+        supervisor.add("worker", "workers.main", "worker")
+    else:
+        click.echo("REDIS_URL not set: relay and worker share one process with an in-process broker")
+        supervisor.add("jobs", "workers.main", "inprocess")
+    supervisor.add("audit-chain", "infrastructure.cli", "audit", "chain")
+    click.echo(f"shopops is up: http://{host}:{port}/api/v1 (docs: http://{host}:{port}/schema) — Ctrl-C stops it")
+    try:
+        return supervisor.run()
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def _load_demo(settings: Settings, host: str, port: int) -> None:
+    from infrastructure.demo import load_demo
+    from infrastructure.users import add_user
+
+    container = bootstrap(settings)
+    try:
+        loaded = load_demo(container.app)
+    finally:
+        container.close()
+    click.echo("demo data loaded" if loaded else "demo data already present")
+    password = secrets.token_urlsafe(12)
+    add_user(settings.require_database_url(), "demo", password, ["admin"], [])
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"\nlogin: username demo, password {password}\n"
+        f"  curl -s -X POST {base}/api/v1/auth/token -H 'content-type: application/json' "
+        f'-d \'{{"username": "demo", "password": "{password}"}}\'\n'
+    )
