@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
 
 import psycopg
@@ -49,7 +50,7 @@ TRACKING_TABLES = (
 
 
 def _url_for(dbname: str) -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+    return urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{dbname}"))
 
 
 @pytest.fixture(scope="session")
