@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -70,7 +70,13 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, shopops_secret_key="test-secret-key-with-at-least-32-bytes!")
+    return Settings(
+        database_url=database_url,
+        shopops_secret_key="test-secret-key-with-at-least-32-bytes!",
+        shopops_pool_size=4,
+        shopops_pool_max_overflow=4,
+        shopops_read_pool_size=4,
+    )
 
 
 @pytest.fixture

@@ -133,8 +133,8 @@ def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:
 
 def _add_warehouses(cur: Cursor[Any], order_id: UUID, warehouses: Sequence[str]) -> None:
     cur.execute(
-        "UPDATE order_summary SET warehouses = (SELECT array_agg(DISTINCT w ORDER BY w) FROM "
-        "unnest(warehouses || %s::text[]) w) WHERE id = %s",
+        "UPDATE order_summary SET warehouses = coalesce((SELECT array_agg(DISTINCT w ORDER BY w) FROM "
+        "unnest(warehouses || %s::text[]) w), '{}') WHERE id = %s",
         (list(warehouses), order_id),
     )
 

@@ -36,6 +36,10 @@ class Stack:
             "SHOPOPS_RELAY_STALE_SECONDS": "3",
             "SHOPOPS_JOB_LEASE_SECONDS": "3",
             "PYTHONUNBUFFERED": "1",
+            # small pools: several processes share the test server's connection limit
+            "SHOPOPS_POOL_SIZE": "3",
+            "SHOPOPS_POOL_MAX_OVERFLOW": "4",
+            "SHOPOPS_WORKER_THREADS": "3",
         }
         if redis_url:
             self.env["REDIS_URL"] = redis_url
