@@ -38,6 +38,11 @@ class Projection:
     tables: tuple[str, ...]
     handlers: dict[type, Handler] = field(default_factory=dict)
 
+    @property
+    def topics(self) -> list[str]:
+        """The persisted topics of the events it handles: only these are read and decoded."""
+        return sorted(event_type.TOPIC for event_type in self.handlers)  # type: ignore[attr-defined]
+
     def on(self, *event_types: type) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             for event_type in event_types:
@@ -65,18 +70,26 @@ class Projector:
         return int(row[0]) if row else 0
 
     def step(self) -> int:
-        """Project the next batch; returns how many events it covered."""
+        """Project the next batch; returns how many events it handled.
+
+        Only the projection's own topics are read, but tracking still moves over the events in between:
+        up to the last one read when the batch is full, else up to the log's head as read before the
+        query. That head is final because inserts lock the events table, so ids commit in order."""
         start = self.position()
-        notifications = self.app.recorder.select_notifications(start, self.batch_size, inclusive_of_start=False)
-        if not notifications:
+        head = self.app.recorder.max_notification_id() or 0
+        if head <= start:
             return 0
+        notifications = self.app.recorder.select_notifications(
+            start, self.batch_size, stop=head, topics=self.projection.topics, inclusive_of_start=False
+        )
+        end = notifications[-1].id if len(notifications) == self.batch_size else head
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 handler = self.projection.handlers.get(type(event))
                 if handler is not None:
                     handler(cur, event, notification.id)
-            self._track(cur, start, notifications[-1].id)
+            self._track(cur, start, end)
         return len(notifications)
 
     def _track(self, cur: Cursor[Any], start: int, end: int) -> None:
@@ -97,9 +110,10 @@ class Projector:
             raise RuntimeError(f"{self.projection.name}: tracking moved concurrently; batch rolled back")
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Project everything up to the log's head; returns how many events were handled."""
         done = 0
-        while moved := self.step():
-            done += moved
+        while self.position() < (self.app.recorder.max_notification_id() or 0):
+            done += self.step()
             if progress:
                 progress(done)
         return done

@@ -105,7 +105,10 @@ def test_rebuilding_every_read_model_twice_gives_identical_contents(
     first = dump(clean_db)
     rebuild(settings)
     assert dump(clean_db) == first == followed
-    assert set(rebuilt_once.values()) == {container.app.position()}
+    assert min(rebuilt_once.values()) > 0
+    assert sum(rebuilt_once.values()) >= container.app.position()  # every event went to at least one model
+    with psycopg.connect(clean_db) as conn:
+        assert {row[1] for row in conn.execute(tracking.POSITIONS_SQL)} == {container.app.position()}
 
 
 def test_a_runner_killed_mid_stream_resumes_to_exactly_what_a_rebuild_gives(
