@@ -24,6 +24,7 @@ from api.controllers.audit import AuditController
 from api.controllers.auth import AuthController
 from api.controllers.customers import CustomerController
 from api.controllers.health import HealthController
+from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
 from api.controllers.stock import StockController
@@ -49,6 +50,8 @@ CONTROLLERS = [
     AgentController,
     CustomerController,
     AuditController,
+    JobController,
+    ReplenishmentController,
 ]
 
 

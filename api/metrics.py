@@ -1,4 +1,4 @@
-"""Prometheus metrics: request counts and latency per route template, and the projection lag.
+"""Prometheus metrics: request counts and latency per route template, projection lag, job ledger and relay.
 
 Metrics live in this module's own registry (created once per process, as Prometheus clients expect) so that
 building several apps in one process - tests do - never registers a metric twice.
@@ -31,6 +31,21 @@ PROJECTION_LAG = Gauge(
 PROJECTION_POSITION = Gauge(
     "shopops_projection_position", "Last notification id processed", ["projection"], registry=REGISTRY
 )
+
+
+JOBS_OPEN = Gauge("shopops_jobs_open", "Jobs pending or running (queue depth)", registry=REGISTRY)
+JOBS_PARKED = Gauge("shopops_jobs_parked", "Jobs parked after using up their attempts", registry=REGISTRY)
+JOB_AGE = Gauge("shopops_job_oldest_open_age_seconds", "Age of the oldest open job", registry=REGISTRY)
+JOB_ATTEMPTS = Gauge("shopops_job_max_open_attempts", "Most attempts spent on an open job", registry=REGISTRY)
+RELAY_LAG = Gauge("shopops_relay_lag_events", "Events in the log not yet seen by the relay", registry=REGISTRY)
+
+
+def record_jobs(stats: dict[str, float]) -> None:
+    JOBS_OPEN.set(stats["open"])
+    JOBS_PARKED.set(stats["parked"])
+    JOB_AGE.set(stats["oldest_open_age_seconds"])
+    JOB_ATTEMPTS.set(stats["max_open_attempts"])
+    RELAY_LAG.set(stats["relay_lag"])
 
 
 class MetricsMiddleware:

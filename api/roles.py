@@ -31,6 +31,10 @@ TICKET_CREATE = allow("admin", "support", "integration")
 TICKET_READ = allow("admin", "support", "ops", "auditor")
 TICKET_WRITE = allow("admin", "support")
 
+REPLENISHMENT_READ = allow("admin", "ops", "warehouse", "finance", "auditor")
+REPLENISHMENT_WRITE = allow("admin", "ops")
+JOBS_ADMIN = allow("admin", "ops")
+
 CUSTOMER_READ = allow("admin", "ops", "support", "finance", "auditor")
 AUDIT_READ = allow("admin", "auditor")
 

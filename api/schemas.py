@@ -157,3 +157,15 @@ def quantities(lines: list[SkuQuantity]) -> dict[str, int]:
     for line in lines:
         merged[line.sku] = merged.get(line.sku, 0) + line.quantity
     return merged
+
+
+class ReplenishmentOrderIn(Body, kw_only=True):
+    supplier_reference: Text
+
+
+class ReplenishmentReceiptIn(Body, kw_only=True):
+    quantity: Quantity | None = None
+
+
+class ReasonIn(Body, kw_only=True):
+    reason: Text

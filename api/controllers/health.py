@@ -9,9 +9,10 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import ServiceUnavailableException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.metrics import REGISTRY, record_lag
+from api.metrics import REGISTRY, record_jobs, record_lag
 from api.runtime import runtime_of
 from api.views import Out
+from infrastructure import job_queries
 from infrastructure.projections import tracking
 from infrastructure.readdb import log_position
 
@@ -22,6 +23,7 @@ class ReadyOut(Out, kw_only=True):
     log_position: int
     projection_lag: int
     projections: dict[str, int]
+    jobs: dict[str, float]
 
 
 async def _lag(request: Request[Any, Any, Any]) -> ReadyOut:
@@ -29,7 +31,11 @@ async def _lag(request: Request[Any, Any, Any]) -> ReadyOut:
     position = await log_position(db)
     positions = await tracking.projection_positions(db)
     lag = record_lag(position, positions)
-    return ReadyOut(status="ready", database="ok", log_position=position, projection_lag=lag, projections=positions)
+    jobs = await job_queries.job_stats(db)
+    record_jobs(jobs)
+    return ReadyOut(
+        status="ready", database="ok", log_position=position, projection_lag=lag, projections=positions, jobs=jobs
+    )
 
 
 class HealthController(Controller):
@@ -43,7 +49,8 @@ class HealthController(Controller):
 
     @get("/health/ready")
     async def ready(self, request: Request[Any, Any, Any]) -> ReadyOut:
-        """Ready when the database answers; reports how far the slowest read model trails the event log."""
+        """Ready when the database answers; reports read-model lag, the job queue (depth, oldest, attempts,
+        parked) and how far the relay trails the log. The broker is not probed: jobs survive its loss."""
         try:
             return await _lag(request)
         except Exception as error:  # any failure to reach the database means "not ready"

@@ -56,6 +56,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): {"admin", "ops", "support", "finance", "auditor"},
     ("GET", "/api/v1/audit/streams/{stream_id}/events"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/streams/{stream_id}/state"): {"admin", "auditor"},
+    ("GET", "/api/v1/jobs"): {"admin", "ops"},
+    ("POST", "/api/v1/jobs/{job_id}/retry"): {"admin", "ops"},
+    ("GET", "/api/v1/replenishments"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("POST", "/api/v1/replenishments/{replenishment_id}/order"): {"admin", "ops"},
+    ("POST", "/api/v1/replenishments/{replenishment_id}/receive"): {"admin", "ops"},
+    ("POST", "/api/v1/replenishments/{replenishment_id}/cancel"): {"admin", "ops"},
 }
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
 
