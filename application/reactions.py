@@ -23,6 +23,7 @@ class JobSpec:
 
 
 def when_order_placed_dispatch(event: Any) -> list[JobSpec]:
+    """Placed (or paid, for channels that require payment first): route and allocate it."""
     order_id = str(event.originator_id)
     return [JobSpec("dispatch", order_id, {"order_id": order_id})]
 
@@ -64,6 +65,7 @@ FILL, REORDER, ASSIGN = (
 
 REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Order.Created: (when_order_placed_dispatch,),
+    Order.PaymentRecorded: (when_order_placed_dispatch,),  # a payment-first channel's order may now go
     Stock.Received: (FILL,),
     Stock.TransferReceived: (FILL,),
     Stock.Restocked: (FILL,),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -31,9 +32,16 @@ def preferred_warehouses(order: Any, regions: dict[str, str]) -> list[str]:
     return preferred
 
 
+def payment_first(channel: str) -> bool:
+    """Channels whose orders are allocated only once paid in full (SHOPOPS_PAYMENT_FIRST_CHANNELS=a,b)."""
+    return channel in {c.strip() for c in os.environ.get("SHOPOPS_PAYMENT_FIRST_CHANNELS", "").split(",") if c}
+
+
 def dispatch_order(runtime: Runtime, job: Job) -> dict[str, Any]:
     app = runtime.container.app
     order = app.order(UUID(job.payload["order_id"]))
+    if payment_first(order.channel) and Decimal(order.paid) < Decimal(order.total):
+        return {"status": order.status, "waiting_for": "payment"}
     regions = warehouses(runtime.pool)
     result = app.allocate_order(order.id, sorted(regions), preferred_warehouses(order, regions), job_meta(job))
     return {"status": result.aggregate.status, "position": result.position}

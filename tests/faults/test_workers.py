@@ -180,3 +180,51 @@ def test_k5_redis_killed_and_restarted_empty_loses_no_work(
         assert {container.app.order(o).status for o in orders} == {"allocated"}
     finally:
         stack.stop_all()
+
+
+def test_c2_concurrent_multi_line_carts_never_overallocate_and_strand_nothing_after_cancellations(
+    container: Container, stack: Stack
+) -> None:
+    skus = tuple(f"S{i:02d}" for i in range(20))
+    app = container.app
+    app.put_warehouse("W1", "Main", "eu-west", META)
+    app.put_warehouse("W2", "North", "eu-north", META)
+    for i, sku in enumerate(skus):
+        app.put_product(sku, sku, "tools", Decimal("3.00"), "EUR", 3, META)
+        app.receive_stock(sku, "W1" if i % 2 else "W2", 6, "po", META)
+        app.receive_stock(sku, "W2" if i % 2 else "W1", 4, "po", META)
+    for name in ("projections", "relay", "worker"):
+        stack.start(name)
+
+    def cart(i: int) -> UUID:
+        chosen = sorted({skus[(i * 7 + k * 3) % 20] for k in range(1 + i % 4)})
+        lines = [
+            {"sku": s, "quantity": 1 + (i + k) % 2, "unit_price": Decimal("3.00"), "currency": "EUR"}
+            for k, s in enumerate(chosen)
+        ]
+        return UUID(str(app.place_order("web", f"c2-{i}", {"id": f"c{i}"}, lines, META).aggregate.id))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        orders = list(pool.map(cart, range(300)))
+    url = stack.env["DATABASE_URL"]
+    wait_until(lambda: open_jobs(url) == 0 and len(allocated_events_per_order(url)) >= 300, 180, "carts", stack)
+    for oid in orders[::7]:  # cancel some; their reservations go back and may fill backorders
+        app.cancel_order(oid, "test", META)
+    time.sleep(1)
+    wait_until(lambda: open_jobs(url) == 0, 120, "backorders refilled", stack)
+    status = {oid: app.order(oid) for oid in orders}
+    for sku in skus:
+        held: dict[str, int] = {}
+        for wh in ("W1", "W2"):
+            stock = app.stock(sku, wh)
+            assert 0 <= stock.reserved <= stock.on_hand
+            for oid, qty in stock.reservations.items():
+                held[oid] = held.get(oid, 0) + qty
+        assert sum(app.stock(sku, wh).on_hand for wh in ("W1", "W2")) == 10
+        live = {
+            str(o): sum(order.allocations.get(sku, {}).values())
+            for o, order in status.items()
+            if order.status != "cancelled"
+        }
+        assert sum(live.values()) == sum(held.values()) <= 10
+        assert all(str(o) not in held for o, order in status.items() if order.status == "cancelled")
