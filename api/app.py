@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.body import strict_body
 from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
+from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
 from api.controllers.customers import CustomerController
 from api.controllers.health import HealthController
@@ -50,6 +51,7 @@ CONTROLLERS = [
     AgentController,
     CustomerController,
     AuditController,
+    AuditLogController,
     JobController,
     ReplenishmentController,
 ]

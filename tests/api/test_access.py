@@ -56,6 +56,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): {"admin", "ops", "support", "finance", "auditor"},
     ("GET", "/api/v1/audit/streams/{stream_id}/events"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/streams/{stream_id}/state"): {"admin", "auditor"},
+    ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
+    ("GET", "/api/v1/audit/export"): {"admin", "auditor"},
     ("GET", "/api/v1/jobs"): {"admin", "ops"},
     ("POST", "/api/v1/jobs/{job_id}/retry"): {"admin", "ops"},
     ("GET", "/api/v1/replenishments"): {"admin", "ops", "warehouse", "finance", "auditor"},
