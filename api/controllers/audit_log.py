@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from eventsourcing.persistence import StoredEvent
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Stream
 from psycopg_pool import ConnectionPool
 
-from api.controllers.audit import EVENT_ENVELOPE
 from api.roles import AUDIT_READ
 from api.runtime import runtime_of
 from api.views import Out
 from infrastructure.audit_chain import AuditChain, SigningKey
+from infrastructure.audit_export import export_line, in_window
 
 BATCH = 500
 
@@ -39,26 +37,6 @@ def _chain(request: Request[Any, Any, Any]) -> AuditChain:
         state.audit_chain = AuditChain(pool, key, settings.shopops_audit_checkpoint_every)
     chain: AuditChain = state.audit_chain
     return chain
-
-
-def _line(app: Any, row: Any) -> tuple[datetime, bytes]:
-    event = app.mapper.to_domain_event(
-        StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
-    )
-    meta: dict[str, Any] = getattr(event, "meta", None) or {}
-    record = {
-        "position": row["notification_id"],
-        "stream_id": str(row["originator_id"]),
-        "version": row["originator_version"],
-        "type": row["topic"],
-        "recorded_at": event.timestamp.isoformat(),
-        "occurred_at": meta.get("business_time"),
-        "actor": meta.get("actor"),
-        "correlation_id": meta.get("correlation_id"),
-        "causation_id": meta.get("causation_id"),
-        "data": {k: v for k, v in vars(event).items() if k not in EVENT_ENVELOPE},
-    }
-    return event.timestamp, (json.dumps(record, default=str, ensure_ascii=False) + "\n").encode()
 
 
 class AuditLogController(Controller):
@@ -103,9 +81,5 @@ class AuditLogController(Controller):
 
 
 def _encode_batch(app: Any, rows: list[Any], start: datetime | None, end: datetime | None) -> list[bytes]:
-    out = []
-    for row in rows:
-        recorded, line = _line(app, row)
-        if (start is None or recorded >= start) and (end is None or recorded < end):
-            out.append(line)
-    return out
+    lines = (export_line(app, tuple(row)) for row in rows)
+    return [line.encode() for recorded, line in lines if in_window(recorded, start, end)]
