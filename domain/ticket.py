@@ -12,12 +12,28 @@ CATEGORIES = ("shipping", "refund", "return", "product", "payment", "complaint",
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 # (first response, resolution) per priority; a policy object the tickets worker may override.
-SLA_HOURS: dict[str, tuple[int, int]] = {"low": (24, 120), "normal": (8, 48), "high": (2, 24), "urgent": (1, 8)}
+# (first response, resolution) per priority, in seconds. The process sets its policy once at start-up from
+# configuration (`configure_sla`); deadlines are derived, never stored in events, so a new policy applies
+# to every open ticket and replaying history never fails.
+DEFAULT_SLA_SECONDS: dict[str, tuple[float, float]] = {
+    "low": (24 * 3600, 120 * 3600),
+    "normal": (8 * 3600, 48 * 3600),
+    "high": (2 * 3600, 24 * 3600),
+    "urgent": (3600, 8 * 3600),
+}
+_sla_seconds = dict(DEFAULT_SLA_SECONDS)
+
+
+def configure_sla(policy: dict[str, tuple[float, float]]) -> None:
+    unknown = set(policy) - set(PRIORITIES)
+    if unknown:
+        raise DomainError(f"SLA policy names unknown priorities {sorted(unknown)}")
+    _sla_seconds.update({k: (float(v[0]), float(v[1])) for k, v in policy.items()})
 
 
 def sla_deadlines(opened_at: datetime, priority: str) -> tuple[datetime, datetime]:
-    first, resolve = SLA_HOURS[priority]
-    return opened_at + timedelta(hours=first), opened_at + timedelta(hours=resolve)
+    first, resolve = _sla_seconds[priority]
+    return opened_at + timedelta(seconds=first), opened_at + timedelta(seconds=resolve)
 
 
 def agent_id(code: str) -> UUID:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from application.shopops import ShopOps
+from domain.ticket import configure_sla
 from infrastructure.settings import Settings, get_settings
 
 
@@ -21,6 +23,8 @@ class Container:
 
 def bootstrap(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
+    if settings.shopops_sla_policy:
+        configure_sla({k: (v[0], v[1]) for k, v in json.loads(settings.shopops_sla_policy).items()})
     app = ShopOps(env=settings.eventsourcing_env())
     app.retries = settings.shopops_command_retries
     return Container(settings=settings, app=app)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     shopops_relay_stale_seconds: float = 30.0
     shopops_job_lease_seconds: float = 60.0
     shopops_worker_threads: int = Field(default=4, ge=1)
+    # Ticket SLA: JSON {priority: [first_response_seconds, resolution_seconds]}, merged over the defaults.
+    shopops_sla_policy: str | None = None
     # Tamper evidence: Ed25519 private key (PEM text or a file path) for signed checkpoints; never in the DB.
     shopops_audit_key: str | None = None
     shopops_audit_checkpoint_every: int = Field(default=1000, ge=1)

@@ -228,3 +228,22 @@ def test_c2_concurrent_multi_line_carts_never_overallocate_and_strand_nothing_af
         }
         assert sum(live.values()) == sum(held.values()) <= 10
         assert all(str(o) not in held for o, order in status.items() if order.status == "cancelled")
+
+
+def test_tickets_are_triaged_assigned_and_escalated_by_the_workers(container: Container, stack: Stack) -> None:
+    stack.env["SHOPOPS_SLA_POLICY"] = '{"normal": [3, 3600], "high": [3600, 7200]}'
+    app = container.app
+    app.put_agent("ann", "Ann", ["shipping"], 5, True, META)
+    for name in ("projections", "relay", "worker"):
+        stack.start(name)
+    english = app.open_ticket("cust-1", None, "email", "Where is my parcel?", "Tracking has not moved", META)
+    chinese = app.open_ticket("cust-2", None, "web", "包裹还没到", "我的快递一直没到，请查一下物流", META)
+    tickets = [english.aggregate.id, chinese.aggregate.id]
+    wait_until(lambda: all(app.ticket(t).assignee == "ann" for t in tickets), 60, "triage", stack)
+    assert {app.ticket(t).category for t in tickets} == {"shipping"}
+    app.put_agent("ann", "Ann", ["shipping"], 5, False, META)  # goes offline before answering
+    app.put_agent("bob", "Bob", ["shipping"], 5, True, META)
+    wait_until(lambda: all(app.ticket(t).escalations for t in tickets), 60, "SLA escalation", stack)
+    for tid in tickets:
+        ticket = app.ticket(tid)
+        assert (ticket.priority, ticket.assignee, ticket.escalations) == ("high", "bob", ["first_response"])
