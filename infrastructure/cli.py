@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -92,16 +93,30 @@ def api(host: str, port: int, workers: int) -> None:
     )
 
 
-@main.group(invoke_without_command=True)
+class _RunOrSubcommand(click.Group):
+    """A group that also runs alone with positional NAMEs: `projections [NAME...]` besides `projections rebuild`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            ctx.meta["names"], args = list(args), []
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_RunOrSubcommand, invoke_without_command=True, subcommand_metavar="[NAME]... | rebuild [NAME]")
 @click.pass_context
 def projections(ctx: click.Context) -> None:
-    """Run every projection runner until interrupted (`rebuild` rebuilds read models)."""
+    """Run the projection runners (all, or the NAMEs given) until SIGINT/SIGTERM; `rebuild` rebuilds read models."""
     if ctx.invoked_subcommand is not None:
         return
+    from infrastructure.projections.registry import PROJECTIONS
     from infrastructure.projections.runner import main as run
 
+    names: list[str] = ctx.meta.get("names", [])
+    unknown = sorted(set(names) - PROJECTIONS.keys())
+    if unknown:
+        raise click.UsageError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(sorted(PROJECTIONS))}")
     _settings()
-    sys.exit(run([]))
+    sys.exit(run(names))
 
 
 @projections.command("rebuild")
@@ -191,6 +206,33 @@ def audit_verify() -> None:
     click.echo(json.dumps(result))
     if not result["ok"]:
         sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--from", "start", type=click.DateTime(), help="recorded at or after (UTC)")
+@click.option("--to", "end", type=click.DateTime(), help="recorded before (UTC)")
+@click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True, help="file, or - for stdout")
+def audit_export(start: datetime | None, end: datetime | None, out: str) -> None:
+    """Every event (who, when, why, data) as NDJSON, streamed in log order, with progress on stderr."""
+    from infrastructure.audit_export import export_to
+    from infrastructure.bootstrap import bootstrap
+
+    settings = _settings()
+    container = bootstrap(settings)
+    window = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (start, end)]
+    try:
+        with click.open_file(out, "w", encoding="utf-8") as handle:
+            written = export_to(
+                container.app,
+                settings.require_database_url(),
+                handle,
+                window[0],
+                window[1],
+                lambda n: click.echo(f"\rread {n} events", err=True, nl=False),
+            )
+    finally:
+        container.close()
+    click.echo(f"\nexported {written} events", err=True)
 
 
 @audit.command("chain")

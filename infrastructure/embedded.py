@@ -14,7 +14,11 @@ DATABASE = "shopops"
 def start_embedded(data_dir: str) -> tuple[Any, str]:
     """Start (or reuse) the embedded server; returns the server handle and the URL of the `shopops` database.
     The server stops when this process exits."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(data_dir).resolve().parent))
+    if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps its lock file there; a private dir, as the spec asks
+        runtime = Path(data_dir, "run").resolve()
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     import pgserver  # imported here: a heavy import only `shopops up` needs
 
     pgdata = Path(data_dir, "pg").resolve()
