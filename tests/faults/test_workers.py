@@ -107,8 +107,15 @@ def test_i3_jobs_delivered_two_or_three_times_take_effect_once(
     assert {container.app.order(o).status for o in orders} == {"allocated"}
 
 
+@pytest.mark.parametrize(
+    ("rounds", "orders_per_round", "kill_every"),
+    [
+        pytest.param(4, 150, 2.0, id="bounded"),
+        pytest.param(5, 200, 5.0, id="full", marks=pytest.mark.slow),  # reliability.md: 1,000 jobs, kill every 5 s
+    ],
+)
 def test_k2_killing_the_worker_loses_no_job_and_a_job_that_kills_it_is_parked(
-    container: Container, stack: Stack
+    container: Container, stack: Stack, rounds: int, orders_per_round: int, kill_every: float
 ) -> None:
     seed(container, 5000)
     for name in ("projections", "relay", "worker"):
@@ -117,9 +124,9 @@ def test_k2_killing_the_worker_loses_no_job_and_a_job_that_kills_it_is_parked(
     with ConnectionPool(url, min_size=1, max_size=2) as pool:
         poison = JobLedger(pool).schedule([JobSpec("fault:crash", "poison", {})])
     orders = []
-    for round_no in range(4):
-        orders += place(container, 150, f"k2-{round_no}")
-        time.sleep(2)
+    for round_no in range(rounds):
+        orders += place(container, orders_per_round, f"k2-{round_no}")
+        time.sleep(kill_every)
         if stack.alive("worker"):
             stack.kill("worker")
         stack.start("worker")
