@@ -19,8 +19,11 @@ Sku = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=CODE_PAT
 WarehouseCode = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 AgentCode = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (max 500)")]
-Cursor = Annotated[str | None, QueryParameter(max_length=512, description="next_cursor of the previous page")]
-Filter = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # text that PostgreSQL can store and compare: no NUL, no control characters
+Cursor = Annotated[
+    str | None, QueryParameter(max_length=512, pattern=NO_CONTROL, description="next_cursor of the previous page")
+]
+Filter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=NO_CONTROL)]
 
 # Dependencies provided by the /api/v1 router (see api.app).
 Db = NamedDependency[asyncpg.Pool]

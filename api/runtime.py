@@ -20,7 +20,7 @@ from anyio import CapacityLimiter
 from litestar import Request
 from litestar.datastructures import State
 from litestar.enums import ScopeType
-from litestar.exceptions import ClientException, ServiceUnavailableException
+from litestar.exceptions import ClientException, ServiceUnavailableException, ValidationException
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +30,7 @@ from application.shopops import ShopOps
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
 from infrastructure.projections import tracking
+from infrastructure.readdb import log_position
 from infrastructure.settings import Settings
 
 T = TypeVar("T")
@@ -112,10 +113,13 @@ async def provide_db(
         int | None, QueryParameter(name="min_position", ge=0, description="wait until read models reached it")
     ] = None,
 ) -> asyncpg.Pool:
-    """The read pool, after the read models caught up with `min_position` (A2 read-your-writes)."""
+    """The read pool, after the read models caught up with `min_position` (A2 read-your-writes): 503 with
+    Retry-After when they are still behind after the timeout; 400 for a position no command has returned."""
     runtime = runtime_of(request)
     db = runtime.db
     if min_position is not None:
+        if min_position > await log_position(db):
+            raise ValidationException(f"min_position {min_position} is beyond the end of the event log")
         timeout = runtime.settings.shopops_min_position_timeout_seconds
         if not await tracking.wait_for_position(db, min_position, timeout):
             raise ServiceUnavailableException(

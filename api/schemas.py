@@ -12,11 +12,16 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-Text = Annotated[str, Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, Meta(min_length=1, max_length=10_000)]
-Note = Annotated[str, Meta(max_length=2_000)]
+# Strings end up in PostgreSQL text columns: NUL can never be stored there, and single-line fields take no
+# control characters at all (S3: bad input is refused at the door, never half-recorded).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+PARAGRAPHS = r"^[^\x00]*$"
+Text = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE)]
+LongText = Annotated[str, Meta(min_length=1, max_length=10_000, pattern=PARAGRAPHS)]
+Note = Annotated[str, Meta(max_length=2_000, pattern=PARAGRAPHS)]
+Identifier = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
 Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-ExternalId = Annotated[str, Meta(min_length=1, max_length=128)]
+ExternalId = Annotated[str, Meta(min_length=1, max_length=128, pattern=LINE)]
 Quantity = Annotated[int, Meta(gt=0, le=1_000_000)]
 Delta = Annotated[int, Meta(ge=-1_000_000, le=1_000_000, description="non-zero change of on-hand")]
 Days = Annotated[int, Meta(ge=0, le=3_650)]
@@ -77,11 +82,15 @@ class TransferIn(Body, kw_only=True):
 
 
 class CustomerIn(Body, kw_only=True):
-    id: Annotated[str, Meta(min_length=1, max_length=100)]
+    id: Identifier
     name: Text
     email: Email | None = None
     phone: Phone | None = None
-    address: Annotated[str, Meta(max_length=500)] | dict[str, Annotated[str, Meta(max_length=200)]] | None = None
+    address: (
+        Annotated[str, Meta(max_length=500, pattern=PARAGRAPHS)]
+        | dict[Annotated[str, Meta(max_length=50, pattern=LINE)], Annotated[str, Meta(max_length=200, pattern=LINE)]]
+        | None
+    ) = None
 
 
 class OrderLineIn(Body, kw_only=True):
@@ -125,13 +134,13 @@ class ReturnIn(Body, kw_only=True):
 
 class AgentIn(Body, kw_only=True):
     name: Text
-    skills: Annotated[list[Annotated[str, Meta(min_length=1, max_length=32)]], Meta(max_length=20)]
+    skills: Annotated[list[Annotated[str, Meta(min_length=1, max_length=32, pattern=LINE)]], Meta(max_length=20)]
     capacity: Annotated[int, Meta(ge=0, le=1_000)]
     online: bool
 
 
 class TicketIn(Body, kw_only=True):
-    customer_id: Annotated[str, Meta(min_length=1, max_length=100)]
+    customer_id: Identifier
     order_id: UUID | None = None
     channel: Code
     subject: Text

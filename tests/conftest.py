@@ -27,6 +27,7 @@ DATA_TABLES = (
     "order_summary",
     "stock_levels",
     "stock_transfers",
+    "replenishments",
     "ticket_queue",
     "ticket_agents",
     "product_catalog",

@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter
 
-from api.params import Db
+from api.params import NO_CONTROL, Db
 from api.roles import CUSTOMER_READ, UNMASKED_CONTACT
 from api.runtime import ApiRequest
 from infrastructure.projections import customer_profile
@@ -44,7 +44,7 @@ class CustomerController(Controller):
     async def get_customer(
         self,
         request: ApiRequest,
-        customer_id: Annotated[str, PathParameter(min_length=1, max_length=100)],
+        customer_id: Annotated[str, PathParameter(min_length=1, max_length=100, pattern=NO_CONTROL)],
         db: Db,
     ) -> dict[str, Any]:
         profile = await customer_profile.get_customer(db, customer_id)

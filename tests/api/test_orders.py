@@ -6,9 +6,17 @@ import asyncio
 import json
 
 import psycopg
+from litestar.testing import AsyncTestClient
 
+from api.app import create_app
+from api.security import issue_token
+from domain.base import Actor, Meta
+from infrastructure.bootstrap import Container
 from infrastructure.idempotency import request_hash
+from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem, event_count, money, order_body
+
+META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
 
 ORDER_FIELDS = {
     "id",
@@ -57,13 +65,34 @@ async def test_an_order_is_readable_right_after_placing_it_with_min_position(api
     assert (await api.get("/api/v1/orders?status=cancelled")).json()["items"] == []
 
 
-async def test_a_min_position_the_read_models_never_reach_answers_503_with_retry_after(api: Api) -> None:
-    api.settings.shopops_min_position_timeout_seconds = 0.3
-    try:
-        response = await api.get("/api/v1/orders?min_position=999999999")
-    finally:
-        api.settings.shopops_min_position_timeout_seconds = 5.0
-    assert_problem(response, 503)
+async def test_a_min_position_beyond_the_log_is_refused_at_once(api: Api) -> None:
+    response = await api.get("/api/v1/orders?min_position=999999999")
+    assert_problem(response, 422)
+
+
+async def test_text_postgresql_cannot_store_is_refused_before_anything_is_recorded(api: Api, clean_db: str) -> None:
+    await api.catalog("A")
+    before = event_count(clean_db)
+    body = order_body("nul-1")
+    body["customer"]["name"] = "Jane\x00Doe"
+    assert_problem(await api.post("/api/v1/orders", body), 422)
+    assert_problem(await api.get("/api/v1/orders?status=open%00"), 422)
+    assert_problem(await api.get("/api/v1/customers/c%00"), 422)
+    assert event_count(clean_db) == before
+
+
+async def test_a_min_position_the_read_models_have_not_reached_answers_503_with_retry_after(
+    container: Container, settings: Settings
+) -> None:
+    """No projection runner here: the read models stay behind the log."""
+    container.app.put_warehouse("W1", "Main", "eu", META)
+    slow = settings.model_copy(update={"shopops_min_position_timeout_seconds": 0.3})
+    async with AsyncTestClient(app=create_app(Container(slow, container.app))) as client:
+        token = issue_token(slow, "ops-user", ["ops"], ())
+        response = await client.get("/api/v1/warehouses?min_position=1", headers={"Authorization": f"Bearer {token}"})
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"]
+    assert "position 1" in body["detail"]
     assert response.headers["retry-after"]
 
 
