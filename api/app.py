@@ -17,6 +17,8 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 
 from api.body import strict_body
 from api.controllers.agents import AgentController
@@ -32,6 +34,7 @@ from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
 from api.controllers.warehouses import WarehouseController
+from api.headers import SecurityHeadersMiddleware
 from api.metrics import MetricsMiddleware
 from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
@@ -101,11 +104,15 @@ def create_app(container: Container) -> Litestar:
     """Build the app around an existing container (which the app closes at shutdown)."""
     settings = container.settings
     limiter = CapacityLimiter(settings.shopops_pool_size + settings.shopops_pool_max_overflow)
+    stores: dict[str, Store] = {}
+    if settings.redis_url:  # rate limits shared by every API process (S5); in memory for a single process
+        stores["login_rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="shopops:ratelimit")
     app = Litestar(
+        stores=stores,
         route_handlers=[_api_router(), HealthController],
         state=State({"runtime": Runtime(container, limiter)}),
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, MetricsMiddleware],
+        middleware=[RequestIdMiddleware, MetricsMiddleware, SecurityHeadersMiddleware],
         exception_handlers={Exception: handle_exception, HTTPException: handle_exception},
         request_max_body_size=settings.shopops_max_body_bytes,
         openapi_config=_openapi(),

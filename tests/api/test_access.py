@@ -8,7 +8,9 @@ from typing import Any
 
 import jwt
 import pytest
+import redis
 from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.roles import ROLES
@@ -16,6 +18,7 @@ from api.security import check_every_route_guarded
 from infrastructure.bootstrap import Container
 from infrastructure.users import add_user
 from tests.api.conftest import Api, assert_problem
+from tests.faults.conftest import REDIS_URL
 
 ANY = set(ROLES)
 # The role matrix of reliability.md: who may call each operation (method, OpenAPI path).
@@ -160,3 +163,14 @@ async def test_create_app_builds_an_app_whose_routes_all_carry_guards(container:
     check_every_route_guarded(app)
     paths = {route.path for route in app.routes}
     assert {"/api/v1/orders", "/health/ready", "/metrics"} <= paths
+
+
+async def test_the_login_rate_limit_holds_across_api_processes_through_redis(container: Container) -> None:
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    shared = container.settings.model_copy(update={"redis_url": REDIS_URL})
+    first, second = create_app(Container(shared, container.app)), create_app(Container(shared, container.app))
+    bad = {"username": "nobody", "password": "wrong-password"}
+    async with AsyncTestClient(app=first) as one, AsyncTestClient(app=second) as two:
+        statuses = [(await (one if i % 2 else two).post("/api/v1/auth/token", json=bad)).status_code for i in range(31)]
+    assert statuses[:30] == [401] * 30
+    assert statuses[30] == 429

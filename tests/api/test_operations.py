@@ -111,3 +111,13 @@ async def test_audit_lists_a_streams_events_and_its_state_at_a_version_or_a_time
         404,
     )
     assert_problem(await api.get(f"/api/v1/audit/streams/{order['id']}/events", role="ops"), 403)
+
+
+async def test_responses_carry_security_headers_and_api_data_is_not_cached(api: Api) -> None:
+    response = await api.get("/api/v1/me")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    docs = await api.client.get("/schema")
+    assert "content-security-policy" not in docs.headers
