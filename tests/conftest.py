@@ -28,6 +28,7 @@ DATA_TABLES = (
     "stock_levels",
     "stock_transfers",
     "replenishments",
+    "audit_timeline",
     "ticket_queue",
     "ticket_agents",
     "product_catalog",
@@ -47,6 +48,7 @@ TRACKING_TABLES = (
     "warehouse_list_tracking",
     "customer_profile_tracking",
     "relay_tracking",
+    "audit_timeline_tracking",
 )
 
 

@@ -19,6 +19,7 @@ from api.roles import AUDIT_READ
 from api.runtime import Runtime, runtime_of
 from api.views import Out, Page
 from application.shopops import ShopOps
+from infrastructure.projections import audit_timeline
 from infrastructure.readdb import StoredRecord, stream_records
 
 EVENT_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta", "originator_topic"})
@@ -117,12 +118,15 @@ class AuditController(Controller):
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
         at: FromQuery[datetime | None] = None,
     ) -> AuditStateOut:
-        """The state at `version`, or at time `at` (the last version recorded at or before it); 404 if none."""
+        """The state at `version`, or at time `at` (the last version recorded at or before it, found in the
+        time → version index); 404 if none."""
         runtime = runtime_of(request)
         if at is not None:
-            records = await stream_records(db, stream_id)
             when = at if at.tzinfo else at.replace(tzinfo=UTC)
-            version = await runtime.call(_version_at, runtime.app, stream_id, records, when)
+            version, complete = await audit_timeline.version_at(db, stream_id, when)
+            if not complete:  # the index has not reached `at` yet: read the stream itself
+                records = await stream_records(db, stream_id)
+                version = await runtime.call(_version_at, runtime.app, stream_id, records, when)
             if version is None:
                 raise NotFoundException("the record did not exist at that time")
         if version is None:

@@ -38,9 +38,14 @@ class Projection:
     tables: tuple[str, ...]
     handlers: dict[type, Handler] = field(default_factory=dict)
 
+    every_event: Handler | None = None
+    """A handler for every event (an index over the whole log); then no topic filter applies."""
+
     @property
     def topics(self) -> list[str]:
         """The persisted topics of the events it handles: only these are read and decoded."""
+        if self.every_event is not None:
+            return []
         return sorted(event_type.TOPIC for event_type in self.handlers)  # type: ignore[attr-defined]
 
     def on(self, *event_types: type) -> Callable[[Handler], Handler]:
@@ -86,7 +91,7 @@ class Projector:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
-                handler = self.projection.handlers.get(type(event))
+                handler = self.projection.handlers.get(type(event), self.projection.every_event)
                 if handler is not None:
                     handler(cur, event, notification.id)
             self._track(cur, start, end)

@@ -1,6 +1,13 @@
 """Every read model, by name (the order is the order `rebuild` runs them in)."""
 
-from infrastructure.projections import catalog, customer_profile, order_summary, stock_levels, ticket_queue
+from infrastructure.projections import (
+    audit_timeline,
+    catalog,
+    customer_profile,
+    order_summary,
+    stock_levels,
+    ticket_queue,
+)
 from infrastructure.projections.base import Projection
 
 PROJECTIONS: dict[str, Projection] = {
@@ -12,5 +19,6 @@ PROJECTIONS: dict[str, Projection] = {
         order_summary.projection,
         ticket_queue.projection,
         customer_profile.projection,
+        audit_timeline.projection,
     )
 }
