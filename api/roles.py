@@ -38,5 +38,9 @@ JOBS_ADMIN = allow("admin", "ops")
 CUSTOMER_READ = allow("admin", "ops", "support", "finance", "auditor")
 AUDIT_READ = allow("admin", "auditor")
 
+CUSTOMER_ERASE = allow("admin")
+
 # Who sees customer contact data unmasked (everyone else gets "j***@example.com").
 UNMASKED_CONTACT = frozenset({"admin"})
+# Orders also show it to ops, who fix addresses and talk to carriers.
+ORDER_CONTACT_UNMASKED = UNMASKED_CONTACT | {"ops"}

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from application.errors import ConcurrencyError, NotFoundError, VersionMismatchError
+from application.ports import PersonalDataVault
 from domain.base import Meta, UnknownReferenceError
 from domain.catalog import Product, Warehouse, product_id, warehouse_id
 from domain.order import Order
@@ -36,6 +37,7 @@ class ShopOpsBase(Application[UUID]):
     """Loading, saving and retrying; the command mixins build on it and `ShopOps` combines them."""
 
     retries = 12
+    vault: PersonalDataVault | None = None
 
     def _retrying(self, attempt: Callable[[], Result]) -> Result:
         """Run a load-decide-save attempt again after a version conflict, at most `retries` times.

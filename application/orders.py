@@ -34,7 +34,9 @@ class OrderCommands(ShopOpsBase):
         if existing is not None:
             return Result(existing, self.position(), created=False)
         self._require_known([line["sku"] for line in lines])
-        order = Order.place(channel, external_id, customer, lines, meta)
+        order = Order.place(channel, external_id, customer, lines, meta)  # validates before any key is made
+        if self.vault is not None:  # contact data enters the event sealed with the customer's own key
+            order = Order.place(channel, external_id, self.vault.seal(customer), lines, meta)
         try:
             return self._commit(order, primary=order, created=True)
         except IntegrityError:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
 from domain.ticket import configure_sla
+from infrastructure.personal_data import PostgresVault
 from infrastructure.settings import Settings, get_settings
 
 
@@ -16,9 +21,12 @@ class Container:
 
     settings: Settings
     app: ShopOps
+    pool: ConnectionPool[Connection[Any]] | None = None
 
     def close(self) -> None:
         self.app.close()
+        if self.pool is not None:
+            self.pool.close()
 
 
 def bootstrap(settings: Settings | None = None) -> Container:
@@ -27,4 +35,12 @@ def bootstrap(settings: Settings | None = None) -> Container:
         configure_sla({k: (v[0], v[1]) for k, v in json.loads(settings.shopops_sla_policy).items()})
     app = ShopOps(env=settings.eventsourcing_env())
     app.retries = settings.shopops_command_retries
-    return Container(settings=settings, app=app)
+    pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+        settings.require_database_url(),
+        min_size=1,
+        max_size=4,
+        timeout=settings.shopops_pool_timeout_seconds,
+        open=True,
+    )
+    app.vault = PostgresVault(pool)
+    return Container(settings=settings, app=app, pool=pool)

@@ -27,7 +27,7 @@ def preferred_warehouses(order: Any, regions: dict[str, str]) -> list[str]:
     by_channel: dict[str, list[str]] = json.loads(os.environ.get("SHOPOPS_ROUTING_PREFERRED", "{}") or "{}")
     preferred = list(by_channel.get(order.channel, []))
     address = order.customer.get("address") or {}
-    region = address.get("region") if isinstance(address, dict) else None
+    region = order.customer.get("region") or (address.get("region") if isinstance(address, dict) else None)
     preferred += [code for code, r in sorted(regions.items()) if region and r == region and code not in preferred]
     return preferred
 

@@ -13,18 +13,39 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 
 from api.idempotency import IDEMPOTENT
+from api.masking import mask_contact
 from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, IfMatch, Limit, found
-from api.roles import ORDER_CANCEL, ORDER_CREATE, ORDER_PAY, ORDER_READ, ORDER_RETURN, ORDER_SHIP
-from api.runtime import ApiRequest, etag
+from api.roles import (
+    ORDER_CANCEL,
+    ORDER_CONTACT_UNMASKED,
+    ORDER_CREATE,
+    ORDER_PAY,
+    ORDER_READ,
+    ORDER_RETURN,
+    ORDER_SHIP,
+)
+from api.runtime import ApiRequest, Commands, etag
 from api.schemas import CancelIn, OrderIn, PaymentIn, ReturnIn, ShipmentIn, quantities
 from api.security import require_warehouses, warehouse_scope
 from api.views import OrderOut, Page, order_view, page
 from application.base import Result
+from infrastructure.personal_data import unseal
 from infrastructure.projections import order_summary
 
 
-def _respond(result: Result, status_code: int) -> Response[OrderOut]:
-    return Response(order_view(result), status_code=status_code, headers=etag(result.aggregate.version))
+async def _respond(commands: Commands, result: Result, status_code: int) -> Response[OrderOut]:
+    """The order after the command, contact data unsealed for the caller (who just sent it)."""
+    body = order_view(result)
+    body.customer = await unseal(commands.runtime.db, body.customer) or {}
+    return Response(body, status_code=status_code, headers=etag(result.aggregate.version))
+
+
+async def _readable(request: ApiRequest, db: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """Unseal the customer's contact data; mask it for roles that do not handle customers' addresses."""
+    customer = await unseal(db, row["customer"]) or {}
+    if not ORDER_CONTACT_UNMASKED.intersection(request.user.roles):
+        customer = mask_contact(customer)
+    return {**row, "customer": customer}
 
 
 def _order_warehouses(row: dict[str, Any]) -> set[str]:
@@ -60,7 +81,7 @@ class OrderController(Controller):
             for line in data.lines
         ]
         result = await commands.run(commands.app.place_order, data.channel, data.external_id, customer, lines)
-        return _respond(result, 201 if result.created else 200)
+        return await _respond(commands, result, 201 if result.created else 200)
 
     @get("/{order_id:uuid}", guards=[ORDER_READ])
     async def get_order(self, request: ApiRequest, order_id: FromPath[UUID], db: Db) -> Response[OrderOut]:
@@ -68,7 +89,7 @@ class OrderController(Controller):
         scope, held = warehouse_scope(request), _order_warehouses(row) if row else set()
         if scope is not None and held and not held & scope:
             raise PermissionDeniedException("this order is handled by other warehouses")
-        return found(row, OrderOut, "order")
+        return found(await _readable(request, db, row) if row else None, OrderOut, "order")
 
     @get("/", guards=[ORDER_READ])
     async def list_orders(
@@ -91,7 +112,8 @@ class OrderController(Controller):
             limit=limit,
             cursor=cursor,
         )
-        return page(rows, OrderOut)
+        items, cursor = rows
+        return page(([await _readable(request, db, row) for row in items], cursor), OrderOut)
 
     @post("/{order_id:uuid}/payments", guards=[ORDER_PAY], middleware=IDEMPOTENT, status_code=201)
     async def pay(
@@ -106,7 +128,7 @@ class OrderController(Controller):
             data.reference,
             if_match=if_match,
         )
-        return _respond(result, 201)
+        return await _respond(commands, result, 201)
 
     @post("/{order_id:uuid}/cancel", guards=[ORDER_CANCEL], middleware=IDEMPOTENT, status_code=200)
     async def cancel(
@@ -114,7 +136,7 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         """409 once shipped; cancelling twice is harmless. Reservations are released in the same transaction."""
         result = await commands.run(commands.app.cancel_order, order_id, data.reason, if_match=if_match)
-        return _respond(result, 200)
+        return await _respond(commands, result, 200)
 
     @post("/{order_id:uuid}/shipments", guards=[ORDER_SHIP], middleware=IDEMPOTENT, status_code=201)
     async def ship(
@@ -136,7 +158,7 @@ class OrderController(Controller):
             lines,
             if_match=if_match,
         )
-        return _respond(result, 201)
+        return await _respond(commands, result, 201)
 
     @post("/{order_id:uuid}/delivery", guards=[ORDER_SHIP], middleware=IDEMPOTENT, status_code=200)
     async def deliver(
@@ -144,7 +166,9 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         order = await commands.load(commands.app.order, order_id)
         require_warehouses(request, *order.shipped_from.values())
-        return _respond(await commands.run(commands.app.deliver_order, order_id, if_match=if_match), 200)
+        return await _respond(
+            commands, await commands.run(commands.app.deliver_order, order_id, if_match=if_match), 200
+        )
 
     @post("/{order_id:uuid}/returns", guards=[ORDER_RETURN], middleware=IDEMPOTENT, status_code=201)
     async def take_return(
@@ -155,4 +179,4 @@ class OrderController(Controller):
         order = await commands.load(commands.app.order, order_id)
         require_warehouses(request, *(order.shipped_from[sku] for sku in lines if sku in order.shipped_from))
         result = await commands.run(commands.app.return_order, order_id, lines, data.reason, if_match=if_match)
-        return _respond(result, 201)
+        return await _respond(commands, result, 201)

@@ -20,8 +20,9 @@ def ordered(cur: Cursor[Any], event: Any, position: int) -> None:
     c = event.customer
     address = json.dumps(c["address"]) if c.get("address") is not None else None
     cur.execute(
-        "INSERT INTO customer_profile AS p (id, name, email, phone, address, order_count, first_seen, last_seen, "
-        "position) VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+        "INSERT INTO customer_profile AS p (id, name, email, phone, address, sealed, order_count, first_seen, "
+        "last_seen, position) VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+        "sealed = coalesce(EXCLUDED.sealed, p.sealed), "
         "name = coalesce(EXCLUDED.name, p.name), email = coalesce(EXCLUDED.email, p.email), "
         "phone = coalesce(EXCLUDED.phone, p.phone), address = coalesce(EXCLUDED.address, p.address), "
         "order_count = p.order_count + 1, last_seen = EXCLUDED.last_seen, position = EXCLUDED.position",
@@ -31,6 +32,7 @@ def ordered(cur: Cursor[Any], event: Any, position: int) -> None:
             c.get("email"),
             c.get("phone"),
             address,
+            c.get("sealed"),
             event.timestamp,
             event.timestamp,
             position,
@@ -54,6 +56,7 @@ async def get_customer(db: Any, customer_id: str) -> dict[str, Any] | None:
         return None
     address = row["address"]
     return {
+        "sealed": row["sealed"],  # contact data sealed with the customer's key (the API unseals it)
         "id": row["id"],
         "name": row["name"],
         "email": row["email"],

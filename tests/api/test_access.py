@@ -57,6 +57,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/agents"): {"admin", "ops", "support", "auditor"},
     ("GET", "/api/v1/agents/{agent_id}"): {"admin", "ops", "support", "auditor"},
     ("GET", "/api/v1/customers/{customer_id}"): {"admin", "ops", "support", "finance", "auditor"},
+    ("POST", "/api/v1/customers/{customer_id}/erasure"): {"admin"},
     ("GET", "/api/v1/audit/streams/{stream_id}/events"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/streams/{stream_id}/state"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
