@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     shopops_worker_threads: int = Field(default=4, ge=1)
     # Ticket SLA: JSON {priority: [first_response_seconds, resolution_seconds]}, merged over the defaults.
     shopops_sla_policy: str | None = None
+    # Optional encryption of all event state at rest (eventsourcing's AES cipher; base64 key of 16/24/32 bytes,
+    # e.g. from `python -c "from eventsourcing.cipher import AESCipher; print(AESCipher.create_key(32))"`).
+    cipher_key: str | None = None
     # Tamper evidence: Ed25519 private key (PEM text or a file path) for signed checkpoints; never in the DB.
     shopops_audit_key: str | None = None
     shopops_audit_checkpoint_every: int = Field(default=1000, ge=1)
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "CREATE_TABLE": "n",
             "IS_SNAPSHOTTING_ENABLED": "n",
+            **(
+                {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key}
+                if self.cipher_key
+                else {}
+            ),
         }
 
     def shopops_env(self) -> dict[str, str]:

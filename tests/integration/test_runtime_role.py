@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import psycopg
+from eventsourcing.cipher import AESCipher
 import pytest
 
 from domain.base import Actor, Meta
@@ -39,3 +40,17 @@ def test_the_runtime_role_writes_through_the_application_but_cannot_alter_events
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SET session_replication_role = replica")
         assert conn.execute("SELECT count(*) FROM shopops_events").fetchone() == (4,)
+
+
+def test_with_a_cipher_key_event_state_is_encrypted_at_rest_and_reads_back(settings: Settings, clean_db: str) -> None:
+    encrypted = settings.model_copy(update={"cipher_key": AESCipher.create_key(32)})
+    container = bootstrap(encrypted)
+    try:
+        container.app.put_warehouse("SECRET-WH", "Hidden Valley Depot", "eu", META)
+        assert container.app.warehouse("SECRET-WH").name == "Hidden Valley Depot"
+    finally:
+        container.close()
+    with psycopg.connect(clean_db) as conn:
+        row = conn.execute("SELECT state FROM shopops_events").fetchone()
+    assert row is not None
+    assert b"Hidden Valley" not in bytes(row[0])
