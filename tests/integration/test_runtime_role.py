@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import psycopg
-from eventsourcing.cipher import AESCipher
 import pytest
+from eventsourcing.cipher import AESCipher
 
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import bootstrap
