@@ -94,3 +94,17 @@ async def erase(db: Any, customer_id: str, erased_by: str) -> datetime:
             json.dumps(customer_id),
         )
     return erased_at
+
+
+async def record_pii_access(
+    db: Any, actor: str, role: str, customer_id: str, reason: str, request: str | None
+) -> None:
+    """An unmasking is itself recorded, append-only, before the data is shown."""
+    await db.execute(
+        "INSERT INTO pii_access_log (actor, role, customer_id, reason, request_id) VALUES ($1, $2, $3, $4, $5)",
+        actor,
+        role,
+        customer_id,
+        reason,
+        request,
+    )

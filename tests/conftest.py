@@ -29,6 +29,8 @@ DATA_TABLES = (
     "stock_transfers",
     "replenishments",
     "audit_timeline",
+    "customer_keys",
+    "pii_access_log",
     "ticket_queue",
     "ticket_agents",
     "product_catalog",

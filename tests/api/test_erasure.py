@@ -79,3 +79,36 @@ async def test_erasure_makes_the_customer_unreadable_everywhere_and_keeps_the_pr
     assert EMAIL not in everything
     assert "Erika" not in everything
     assert "Geheimweg" not in everything
+
+
+async def test_an_auditor_unmasks_only_with_a_reason_and_the_access_is_recorded(api: Api, clean_db: str) -> None:
+    await api.catalog("A")
+    placed = (await api.post("/api/v1/orders", order_for("e-3"))).json()
+    path = "/api/v1/customers/cust-erase"
+    masked = (await api.seen(path, placed["position"], role="auditor")).json()
+    assert masked["email"] == "e***@example.com"
+    assert_problem(await api.get(f"{path}?unmask=true", role="auditor"), 422)
+    shown = (await api.get(f"{path}?unmask=true&reason=case%2042%20dispute", role="auditor")).json()
+    assert shown["email"] == EMAIL
+    assert (await api.get(f"{path}?unmask=true&reason=curious", role="finance")).json()["email"] != EMAIL
+    with psycopg.connect(clean_db) as conn:
+        log = conn.execute("SELECT actor, role, customer_id, reason FROM pii_access_log").fetchall()
+    assert log == [("auditor-user", "auditor", "cust-erase", "case 42 dispute")]
+
+
+async def test_a_support_agent_sees_contact_data_only_for_a_customer_whose_ticket_they_hold(api: Api) -> None:
+    await api.catalog("A")
+    await api.post("/api/v1/orders", order_for("e-4"))
+    await api.put("/api/v1/agents/support-user", {"name": "Sam", "skills": ["shipping"], "capacity": 5, "online": True})
+    ticket = (
+        await api.post(
+            "/api/v1/tickets",
+            {"customer_id": "cust-erase", "channel": "email", "subject": "Where is it", "body": "Still waiting"},
+        )
+    ).json()
+    path = "/api/v1/customers/cust-erase"
+    before = (await api.seen(path, ticket["position"], role="support")).json()
+    assert before["email"] == "e***@example.com"
+    assigned = await api.post(f"/api/v1/tickets/{ticket['id']}/assignment", {"agent_id": "support-user"})
+    after = (await api.seen(path, assigned.json()["position"], role="support")).json()
+    assert after["email"] == EMAIL
