@@ -25,6 +25,7 @@ from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
+from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
 from api.controllers.health import HealthController
 from api.controllers.operations import JobController, ReplenishmentController
@@ -57,6 +58,7 @@ CONTROLLERS = [
     AuditLogController,
     JobController,
     ReplenishmentController,
+    ChannelController,
 ]
 
 
@@ -106,7 +108,9 @@ def create_app(container: Container) -> Litestar:
     limiter = CapacityLimiter(settings.shopops_pool_size + settings.shopops_pool_max_overflow)
     stores: dict[str, Store] = {}
     if settings.redis_url:  # rate limits shared by every API process (S5); in memory for a single process
-        stores["login_rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="shopops:ratelimit")
+        shared = RedisStore.with_client(url=settings.redis_url, namespace="shopops:ratelimit")
+        stores["login_rate_limit"] = shared.with_namespace("login")
+        stores["webhook_rate_limit"] = shared.with_namespace("webhooks")
     app = Litestar(
         stores=stores,
         route_handlers=[_api_router(), HealthController],

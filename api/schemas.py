@@ -6,7 +6,8 @@ body carrying them fails validation (422) before any command runs.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -104,6 +105,27 @@ class OrderIn(Body, kw_only=True):
     external_id: ExternalId
     customer: CustomerIn
     lines: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=200)]
+
+
+class ChannelOrderIn(Body, kw_only=True):
+    """A marketplace's order; the channel is the one in the webhook's path."""
+
+    external_id: ExternalId
+    customer: CustomerIn
+    lines: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=200)]
+
+
+def order_lines(lines: list[OrderLineIn]) -> list[dict[str, Any]]:
+    """Request lines as the application takes them."""
+    return [
+        {
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": Decimal(line.unit_price.amount),
+            "currency": line.unit_price.currency,
+        }
+        for line in lines
+    ]
 
 
 class PaymentIn(Body, kw_only=True):

@@ -96,9 +96,7 @@ async def erase(db: Any, customer_id: str, erased_by: str) -> datetime:
     return erased_at
 
 
-async def record_pii_access(
-    db: Any, actor: str, role: str, customer_id: str, reason: str, request: str | None
-) -> None:
+async def record_pii_access(db: Any, actor: str, role: str, customer_id: str, reason: str, request: str | None) -> None:
     """An unmasking is itself recorded, append-only, before the data is shown."""
     await db.execute(
         "INSERT INTO pii_access_log (actor, role, customer_id, reason, request_id) VALUES ($1, $2, $3, $4, $5)",

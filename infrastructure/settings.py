@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     shopops_relay_stale_seconds: float = 30.0
     shopops_job_lease_seconds: float = 60.0
     shopops_worker_threads: int = Field(default=4, ge=1)
+    # Channel webhooks: JSON {channel: secret} for X-Shopops-Signature (HMAC-SHA256 of the raw body).
+    shopops_channel_secrets: str | None = None
     # Ticket SLA: JSON {priority: [first_response_seconds, resolution_seconds]}, merged over the defaults.
     shopops_sla_policy: str | None = None
     # Optional encryption of all event state at rest (eventsourcing's AES cipher; base64 key of 16/24/32 bytes,
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
     # Tamper evidence: Ed25519 private key (PEM text or a file path) for signed checkpoints; never in the DB.
     shopops_audit_key: str | None = None
     shopops_audit_checkpoint_every: int = Field(default=1000, ge=1)
+
+    def channel_secret(self, channel: str) -> bytes | None:
+        secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")
+        secret = secrets.get(channel)
+        return secret.encode() if secret else None
 
     def require_database_url(self) -> str:
         if not self.database_url:

@@ -25,7 +25,7 @@ from api.roles import (
     ORDER_SHIP,
 )
 from api.runtime import ApiRequest, Commands, etag
-from api.schemas import CancelIn, OrderIn, PaymentIn, ReturnIn, ShipmentIn, quantities
+from api.schemas import CancelIn, OrderIn, PaymentIn, ReturnIn, ShipmentIn, order_lines, quantities
 from api.security import require_warehouses, warehouse_scope
 from api.views import OrderOut, Page, order_view, page
 from application.base import Result
@@ -71,16 +71,9 @@ class OrderController(Controller):
             }.items()
             if v is not None
         }
-        lines = [
-            {
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price": Decimal(line.unit_price.amount),
-                "currency": line.unit_price.currency,
-            }
-            for line in data.lines
-        ]
-        result = await commands.run(commands.app.place_order, data.channel, data.external_id, customer, lines)
+        result = await commands.run(
+            commands.app.place_order, data.channel, data.external_id, customer, order_lines(data.lines)
+        )
         return await _respond(commands, result, 201 if result.created else 200)
 
     @get("/{order_id:uuid}", guards=[ORDER_READ])

@@ -1,0 +1,70 @@
+"""Channel webhooks: marketplaces push orders, signed with the channel's secret (HMAC-SHA256 of the raw
+body in `X-Shopops-Signature: sha256=<hex>`). Delivery is at least once: the order is placed once per
+(channel, external_id) and a repeat answers 200 with the same order. A bad signature records nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import PathParameter
+
+from api.masking import mask_contact
+from api.params import CODE_PATTERN
+from api.runtime import Runtime, etag, runtime_of
+from api.schemas import ChannelOrderIn, order_lines
+from api.security import PUBLIC_OPT
+from api.views import OrderOut, order_view
+from domain.base import Actor, Meta
+
+WEBHOOK_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 600), store="webhook_rate_limit")
+
+
+def _verify(runtime: Runtime, channel: str, body: bytes, signature: str | None) -> None:
+    secret = runtime.settings.channel_secret(channel)
+    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest() if secret else None
+    if expected is None or signature is None or not hmac.compare_digest(expected, signature.strip()):
+        raise NotAuthorizedException("missing or invalid X-Shopops-Signature for this channel")
+
+
+class ChannelController(Controller):
+    path = "/channels"
+    tags = ("channels",)
+
+    @post(
+        "/{channel:str}/orders",
+        opt={PUBLIC_OPT: True},
+        middleware=[WEBHOOK_RATE_LIMIT.middleware],
+        security=[],
+        status_code=201,
+        request_body=ChannelOrderIn,
+    )
+    async def order(
+        self,
+        request: Request[Any, Any, Any],
+        channel: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=CODE_PATTERN)],
+    ) -> Response[OrderOut]:
+        """201 with the order placed from the channel's payload, 200 when it was delivered before."""
+        runtime = runtime_of(request)
+        body = await request.body()
+        _verify(runtime, channel, body, request.headers.get("x-shopops-signature"))
+        try:
+            data = msgspec.json.decode(body, type=ChannelOrderIn)
+        except msgspec.ValidationError as error:
+            raise ValidationException(str(error)) from None
+        meta = Meta(
+            actor=Actor(id=f"channel:{channel}", role="integration", kind="channel"),
+            correlation_id=request.headers.get("x-request-id") or f"{channel}:{data.external_id}",
+        )
+        customer = {k: v for k, v in msgspec.structs.asdict(data.customer).items() if v is not None}
+        result = await runtime.call(
+            runtime.app.place_order, channel, data.external_id, customer, order_lines(data.lines), meta
+        )
+        view = order_view(result)
+        view.customer = mask_contact(customer)  # the channel knows its customer; echo it masked anyway
+        return Response(view, status_code=201 if result.created else 200, headers=etag(result.aggregate.version))
