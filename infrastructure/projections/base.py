@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import Notification
 from psycopg import Connection, Cursor
 from psycopg_pool import ConnectionPool
 
@@ -65,6 +66,7 @@ class Projector:
         self.pool = pool
         self.projection = projection
         self.batch_size = batch_size
+        self._position: int | None = None  # the committed position, cached; None: read it from the table
 
     def position(self) -> int:
         with self.pool.connection() as conn:
@@ -74,28 +76,36 @@ class Projector:
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def step(self) -> int:
-        """Project the next batch; returns how many events it handled.
+    def step(self, head: int | None = None) -> int:
+        """Project the next batch, up to `head` (default: the log's head); returns how many events it handled.
 
         Only the projection's own topics are read, but tracking still moves over the events in between:
-        up to the last one read when the batch is full, else up to the log's head as read before the
-        query. That head is final because inserts lock the events table, so ids commit in order."""
-        start = self.position()
-        head = self.app.recorder.max_notification_id() or 0
+        up to the last one read when the batch is full, else up to `head`. The head is final when read
+        because inserts lock the events table, so ids commit in order. Statements go through a pipeline
+        (one round trip per batch instead of one per statement); rows and tracking commit together."""
+        start = self._position if self._position is not None else self.position()
+        head = (self.app.recorder.max_notification_id() or 0) if head is None else head
         if head <= start:
+            self._position = start
             return 0
         notifications = self.app.recorder.select_notifications(
             start, self.batch_size, stop=head, topics=self.projection.topics, inclusive_of_start=False
         )
         end = notifications[-1].id if len(notifications) == self.batch_size else head
+        self._position = None  # unknown until the batch commits (another runner may move it)
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                handler = self.projection.handlers.get(type(event), self.projection.every_event)
-                if handler is not None:
-                    handler(cur, event, notification.id)
+            with conn.pipeline():
+                for notification in notifications:
+                    self._handle(cur, notification)
             self._track(cur, start, end)
+        self._position = end
         return len(notifications)
+
+    def _handle(self, cur: Cursor[Any], notification: Notification) -> None:
+        event = self.app.mapper.to_domain_event(notification)
+        handler = self.projection.handlers.get(type(event), self.projection.every_event)
+        if handler is not None:
+            handler(cur, event, notification.id)
 
     def _track(self, cur: Cursor[Any], start: int, end: int) -> None:
         """Advance tracking from `start` to `end`; fails (rolling the batch back) if another runner moved it."""
@@ -114,32 +124,45 @@ class Projector:
         if cur.rowcount != 1:
             raise RuntimeError(f"{self.projection.name}: tracking moved concurrently; batch rolled back")
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Project everything up to the log's head; returns how many events were handled."""
+    def catch_up(self, upto: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Project everything up to `upto` (default: the log's head now); returns how many events were
+        handled. `progress` gets the position reached after each batch."""
+        head = (self.app.recorder.max_notification_id() or 0) if upto is None else upto
         done = 0
-        while self.position() < (self.app.recorder.max_notification_id() or 0):
-            done += self.step()
+        while (position := self._position if self._position is not None else self.position()) < head:
+            done += self.step(head)
             if progress:
-                progress(done)
+                progress(min(self._position or position, head))
         return done
 
     def reset(self) -> None:
         """Empty the read model and its tracking (keeping the library's `__migration__` marker)."""
+        self._position = None
         with self.pool.connection() as conn, conn.transaction():
             conn.execute(f"TRUNCATE {', '.join(self.projection.tables)}")
             conn.execute(f"DELETE FROM {self.projection.name}_tracking WHERE application_name = %s", (APP,))  # noqa: S608
 
-    def run(self, stop: threading.Event, poll_seconds: float = 0.05) -> None:
-        """Follow the log until `stop`; on errors (e.g. a database restart) log, back off and resume."""
+    def run(
+        self, stop: threading.Event, wake: threading.Event | None = None, idle: Callable[[], float] = lambda: 0.05
+    ) -> None:
+        """Follow the log until `stop`. When caught up it sleeps until `wake` is set (a commit was notified)
+        or `idle()` seconds pass. After an error (e.g. a database restart) it logs, drops the
+        pool's dead connections, backs off (0.2 s doubling to 5 s) and resumes from its committed position."""
+        wake = wake or threading.Event()
+        backoff = 0.0
         while not stop.is_set():
+            wake.clear()
             try:
                 moved = self.step()
             except Exception:  # resume from the committed position after any failure
-                log.exception("projection %s failed; resuming from its position", self.projection.name)
-                stop.wait(1.0)
+                backoff = min(5.0, backoff * 2 or 0.2)
+                log.exception("projection %s failed; resuming in %.1f s", self.projection.name, backoff)
+                self.pool.check()
+                stop.wait(backoff)
                 continue
+            backoff = 0.0
             if moved < self.batch_size:
-                stop.wait(poll_seconds)
+                wake.wait(idle())
 
 
 def encode_cursor(*values: Any) -> str:
@@ -147,7 +170,7 @@ def encode_cursor(*values: Any) -> str:
 
 
 def decode_cursor(cursor: str | None, parts: int) -> list[str] | None:
-    """The keyset position a client passes back; a malformed cursor raises ValueError (422 at the API)."""
+    """The keyset position a client passes back; a malformed cursor raises DomainError (4xx at the API)."""
     if not cursor:
         return None
     try:
