@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from application.base import Result, ShopOpsBase
 from domain.base import Meta, stable_id
-from domain.replenishment import Replenishment, reorder_decision, surplus_over_reorder_point
+from domain.replenishment import DemandForecast, Replenishment, reorder_decision, surplus_over_reorder_point
 from domain.stock import Stock, Transfer, stock_id
 
 
@@ -25,19 +25,34 @@ class ReplenishmentCommands(ShopOpsBase):
         return self._load(rid, Replenishment, "replenishment")
 
     def evaluate_reorder(
-        self, sku: str, warehouse: str, warehouses: Sequence[str], meta: Meta, forecast: float | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        warehouses: Sequence[str],
+        meta: Meta,
+        forecast: DemandForecast | None = None,
     ) -> Result:
         """Raise a replenishment when available + inbound falls below the reorder point; prefer a transfer
-        from a warehouse holding stock above its own reorder point. Returns the replenishment or None."""
+        from a warehouse holding stock above its own reorder point. Returns the replenishment or None.
+
+        Demand is the published forecast when there is one (recorded in the decision), else the trailing
+        28-day moving average of the Stock record's demand."""
 
         def attempt() -> Result:
             stock = self._maybe(stock_id(sku, warehouse))
             if not isinstance(stock, Stock) or stock.policy is None or stock.open_replenishment:
                 return Result(None, None)
             today = datetime.now(UTC).date()
-            demand = forecast if forecast is not None else stock.daily_demand(today)
-            source = "forecast" if forecast is not None else "moving_average_28d"
-            decision = reorder_decision(stock.policy, demand, stock.available, stock.inbound + stock.on_order, source)
+            demand = forecast.daily_demand if forecast is not None else stock.daily_demand(today)
+            source = f"forecast:{forecast.model}" if forecast is not None else "moving_average_28d"
+            decision = reorder_decision(
+                stock.policy,
+                demand,
+                stock.available,
+                stock.inbound + stock.on_order,
+                source,
+                forecast.error_sd if forecast is not None else None,
+            )
             if not decision.triggered:
                 return Result(None, None)
             donor, spare = self._best_donor(sku, warehouse, warehouses, today)
@@ -54,7 +69,12 @@ class ReplenishmentCommands(ShopOpsBase):
                 kind,
                 donor,
                 reason,
-                {**decision.as_dict(), "policy": stock.policy, "donor_surplus": spare},
+                {
+                    **decision.as_dict(),
+                    "policy": stock.policy,
+                    "donor_surplus": spare,
+                    "forecast": forecast.as_dict() if forecast is not None else None,
+                },
                 meta,
             )
             stock.open_replenishment_for(str(rid), quantity, meta)

@@ -54,6 +54,8 @@ class StockCommands(ShopOpsBase):
                 policy["review_days"],
                 policy["min_order_qty"],
                 meta,
+                policy.get("safety_method", "alpha"),
+                str(policy.get("service_level", "0.95")),
             ),
             meta,
         )

@@ -5,10 +5,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from statistics import NormalDist
 from typing import Any
 from uuid import UUID
 
 from domain.base import DomainError, InvalidTransitionError, Meta, ShopAggregate, ShopCreated, ShopEvent
+
+SAFETY_METHODS = ("alpha", "service_level")
+
+
+@dataclass(frozen=True)
+class DemandForecast:
+    """The forecast a reorder decision uses: daily demand over the protection period and its error."""
+
+    daily_demand: float
+    error_sd: float  # standard deviation of the daily forecast error (backtest), in units
+    forecast_id: int
+    model: str
+    generated_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
@@ -19,11 +36,14 @@ class ReorderDecision:
     demand_source: str
     protection_days: int
     expected_demand: float
+    safety_method: str
     safety_stock: float
     reorder_point: float
     target_position: float
     position: int
     quantity: int
+    error_sd: float | None = None
+    z: float | None = None
 
     @property
     def triggered(self) -> bool:
@@ -33,15 +53,40 @@ class ReorderDecision:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
+def service_level_z(service_level: float) -> float:
+    """The standard normal quantile of a cycle service level (0.95 -> 1.645)."""
+    if not 0.5 <= service_level < 1:
+        raise DomainError(f"service_level must be in [0.5, 1), got {service_level}")
+    return NormalDist().inv_cdf(service_level)
+
+
 def reorder_decision(
-    policy: dict[str, Any], daily_demand: float, available: int, inbound: int, demand_source: str = "moving_average"
+    policy: dict[str, Any],
+    daily_demand: float,
+    available: int,
+    inbound: int,
+    demand_source: str = "moving_average",
+    error_sd: float | None = None,
 ) -> ReorderDecision:
-    """Reorder point = expected demand over lead time + review period + safety stock (α · ŷ, ŷ the expected
-    demand over that period). Trigger when available + inbound < reorder point; order up to the target
-    position (one more review period of demand on top), at least `min_order_qty`."""
+    """Reorder point = expected demand over lead time + review period + safety stock. Trigger when
+    available + inbound < reorder point; order up to the target position (one more review period of demand
+    on top), at least `min_order_qty`.
+
+    Safety stock per the policy's `safety_method`: "alpha" (default) is S = α · ŷ, ŷ the expected demand over
+    the protection period; "service_level" is S = z · σ · √(lead time + review), σ the daily forecast error
+    and z the quantile of the policy's `service_level`. Without a forecast error (no forecast yet) the
+    service-level method falls back to α · ŷ, and the decision says so."""
     protection = int(policy["lead_time_days"]) + int(policy["review_days"])
     expected = daily_demand * protection
-    safety = float(Decimal(str(policy["safety_factor"]))) * expected
+    method = str(policy.get("safety_method") or "alpha")
+    z: float | None = None
+    if method == "service_level" and error_sd is not None:
+        z = service_level_z(float(policy.get("service_level") or 0.95))
+        safety = z * error_sd * math.sqrt(protection)
+    else:
+        if method == "service_level":
+            method = "alpha (no forecast error yet)"
+        safety = float(Decimal(str(policy["safety_factor"]))) * expected
     reorder_point = expected + safety
     target = reorder_point + daily_demand * int(policy["review_days"])
     position = available + inbound
@@ -49,7 +94,18 @@ def reorder_decision(
     if position < reorder_point:
         quantity = max(math.ceil(target - position), int(policy["min_order_qty"]))
     return ReorderDecision(
-        daily_demand, demand_source, protection, expected, safety, reorder_point, target, position, quantity
+        daily_demand,
+        demand_source,
+        protection,
+        expected,
+        method,
+        safety,
+        reorder_point,
+        target,
+        position,
+        quantity,
+        error_sd,
+        z,
     )
 
 

@@ -134,6 +134,9 @@ class Stock(ShopAggregate):
         lead_time_days: int
         review_days: int
         min_order_qty: int
+        # Added with forecasting; events stored before them read the class defaults.
+        safety_method: str = "alpha"
+        service_level: str = "0.95"
 
         def apply(self, aggregate: Any) -> None:
             aggregate.policy = {
@@ -141,6 +144,8 @@ class Stock(ShopAggregate):
                 "lead_time_days": self.lead_time_days,
                 "review_days": self.review_days,
                 "min_order_qty": self.min_order_qty,
+                "safety_method": self.safety_method,
+                "service_level": self.service_level,
             }
 
     class ReplenishmentOpened(ShopEvent):
@@ -272,10 +277,22 @@ class Stock(ShopAggregate):
         self.record(self.TransferReceived, meta, transfer_id=transfer_id, quantity=quantity)
 
     def set_policy(
-        self, safety_factor: str, lead_time_days: int, review_days: int, min_order_qty: int, meta: Meta
+        self,
+        safety_factor: str,
+        lead_time_days: int,
+        review_days: int,
+        min_order_qty: int,
+        meta: Meta,
+        safety_method: str = "alpha",
+        service_level: str = "0.95",
     ) -> None:
+        """Replenishment policy. Safety stock is α · ŷ ("alpha") or z · σ · √(lead + review) ("service_level")."""
         if lead_time_days < 0 or review_days < 0 or min_order_qty < 1:
             raise DomainError("lead_time_days and review_days must be ≥ 0, min_order_qty ≥ 1")
+        if safety_method not in ("alpha", "service_level"):
+            raise DomainError("safety_method must be 'alpha' or 'service_level'")
+        if not 0.5 <= float(service_level) < 1:
+            raise DomainError("service_level must be at least 0.5 and below 1")
         self.record(
             self.PolicySet,
             meta,
@@ -283,6 +300,8 @@ class Stock(ShopAggregate):
             lead_time_days=lead_time_days,
             review_days=review_days,
             min_order_qty=min_order_qty,
+            safety_method=safety_method,
+            service_level=service_level,
         )
 
 

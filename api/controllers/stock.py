@@ -69,6 +69,8 @@ class StockController(Controller):
             "lead_time_days": data.lead_time_days,
             "review_days": data.review_days,
             "min_order_qty": data.min_order_qty,
+            "safety_method": data.safety_method,
+            "service_level": repr(data.service_level),
         }
         result = await commands.run(commands.app.set_stock_policy, sku, warehouse, policy, if_match=if_match)
         return Response(stock_view(result), headers=etag(result.aggregate.version))

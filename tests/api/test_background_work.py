@@ -13,9 +13,12 @@ from psycopg_pool import ConnectionPool
 
 from application.reactions import JobSpec
 from domain.base import Actor, Meta
+from domain.replenishment import DemandForecast
 from infrastructure.bootstrap import Container
 from infrastructure.jobs import JobLedger
 from tests.api.conftest import Api, assert_problem
+
+FORECAST_4 = DemandForecast(4.0, 1.0, 0, "test", "2026-01-01T00:00:00+00:00")
 
 META = Meta(actor=Actor("reorder", "worker", "worker"), correlation_id="job:1")
 POLICY = {"safety_factor": 0.5, "lead_time_days": 5, "review_days": 2, "min_order_qty": 10}
@@ -33,7 +36,7 @@ async def test_a_replenishment_is_listed_ordered_and_received_into_stock(api: Ap
     await api.receive("A", "W1", 3)
     response = await api.put("/api/v1/stock/A/W1/policy", POLICY, role="ops")
     assert response.status_code == 200, response.text
-    raised = container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, forecast=4.0)
+    raised = container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, forecast=FORECAST_4)
     listed = await api.seen("/api/v1/replenishments?status=open", raised.position or 0, role="warehouse")
     assert listed.status_code == 200
     [item] = listed.json()["items"]

@@ -195,7 +195,14 @@ async def test_stock_levels_and_transfers_follow_receipts_reservations_transfers
         "available": 2,
         "inbound": 0,
     }
-    assert w1["policy"] == {"safety_factor": "0.5", "lead_time_days": 3, "review_days": 7, "min_order_qty": 10}
+    assert w1["policy"] == {
+        "safety_factor": "0.5",
+        "lead_time_days": 3,
+        "review_days": 7,
+        "min_order_qty": 10,
+        "safety_method": "alpha",
+        "service_level": "0.95",
+    }
     assert (w1["version"], w2["version"]) == (app.stock("A", "W1").version, app.stock("A", "W2").version)
     assert (w2["on_hand"], w2["inbound"], w2["policy"]) == (0, 3, None)
     dispatched = await stock_levels.get_transfer(db, transfer.id)

@@ -7,7 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from domain.base import Actor, Meta
+from domain.replenishment import DemandForecast
 from infrastructure.bootstrap import Container
+
+FORECAST_4 = DemandForecast(4.0, 1.0, 0, "test", "2026-01-01T00:00:00+00:00")
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
 POLICY = {"safety_factor": "0.5", "lead_time_days": 5, "review_days": 2, "min_order_qty": 10}
@@ -29,7 +32,7 @@ def test_concurrent_triggers_raise_exactly_one_replenishment(container: Containe
     setup(container, 3)
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(
-            pool.map(lambda _: container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, 4.0), range(12))
+            pool.map(lambda _: container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, FORECAST_4), range(12))
         )
     opened = [r.aggregate for r in results if r.aggregate is not None]
     assert len(opened) == 1
@@ -42,13 +45,13 @@ def test_concurrent_triggers_raise_exactly_one_replenishment(container: Containe
 
 def test_nothing_is_raised_above_the_reorder_point_or_without_a_policy(container: Container) -> None:
     setup(container, 100)
-    assert container.app.evaluate_reorder("A", "W1", ["W1"], META, 4.0).aggregate is None
-    assert container.app.evaluate_reorder("A", "W2", ["W1"], META, 4.0).aggregate is None
+    assert container.app.evaluate_reorder("A", "W1", ["W1"], META, FORECAST_4).aggregate is None
+    assert container.app.evaluate_reorder("A", "W2", ["W1"], META, FORECAST_4).aggregate is None
 
 
 def test_a_warehouse_with_surplus_is_asked_for_a_transfer_before_buying(container: Container) -> None:
     setup(container, 0, w2_stock=30)
-    replenishment = container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, 4.0).aggregate
+    replenishment = container.app.evaluate_reorder("A", "W1", ["W1", "W2"], META, FORECAST_4).aggregate
     assert (replenishment.kind, replenishment.source_warehouse, replenishment.quantity) == ("transfer", "W2", 30)
     container.app.order_replenishment(replenishment.id, "internal", META)
     assert container.app.stock("A", "W2").on_hand == 0
@@ -60,7 +63,7 @@ def test_a_warehouse_with_surplus_is_asked_for_a_transfer_before_buying(containe
 
 def test_receiving_a_purchase_adds_the_stock_and_allows_the_next_one(container: Container) -> None:
     setup(container, 2)
-    rid = container.app.evaluate_reorder("A", "W1", ["W1"], META, 4.0).aggregate.id
+    rid = container.app.evaluate_reorder("A", "W1", ["W1"], META, FORECAST_4).aggregate.id
     container.app.order_replenishment(rid, "PO-77", META)
     container.app.receive_replenishment(rid, 45, META)
     stock = container.app.stock("A", "W1")
