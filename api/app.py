@@ -27,6 +27,13 @@ from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
 from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
+from api.controllers.forecasts import (
+    ClearanceController,
+    ForecastAccuracyController,
+    ForecastController,
+    ForecastRunController,
+    SalesHistoryController,
+)
 from api.controllers.health import HealthController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
@@ -58,6 +65,11 @@ CONTROLLERS = [
     AuditLogController,
     JobController,
     ReplenishmentController,
+    ForecastController,
+    ForecastRunController,
+    ForecastAccuracyController,
+    SalesHistoryController,
+    ClearanceController,
     ChannelController,
 ]
 

@@ -34,6 +34,8 @@ TICKET_WRITE = allow("admin", "support")
 REPLENISHMENT_READ = allow("admin", "ops", "warehouse", "finance", "auditor")
 REPLENISHMENT_WRITE = allow("admin", "ops")
 JOBS_ADMIN = allow("admin", "ops")
+FORECAST_READ = REPLENISHMENT_READ
+FORECAST_WRITE = REPLENISHMENT_WRITE
 
 CUSTOMER_READ = allow("admin", "ops", "support", "finance", "auditor")
 AUDIT_READ = allow("admin", "auditor")

@@ -73,6 +73,9 @@ class PolicyIn(Body, kw_only=True):
     lead_time_days: Days
     review_days: Days
     min_order_qty: Quantity
+    safety_method: Literal["alpha", "service_level"] = "alpha"
+    """`alpha`: safety stock α · ŷ (α = safety_factor); `service_level`: z · σ_forecast_error · √(lead + review)."""
+    service_level: Annotated[float, Meta(ge=0.5, lt=1)] = 0.95
 
 
 class TransferIn(Body, kw_only=True):
@@ -98,6 +101,8 @@ class OrderLineIn(Body, kw_only=True):
     sku: Code
     quantity: Quantity
     unit_price: Money
+    promo: bool = False
+    """Sold on a promotion (markdown, coupon, campaign): a feature of the sales history forecasts learn from."""
 
 
 class OrderIn(Body, kw_only=True):
@@ -123,6 +128,7 @@ def order_lines(lines: list[OrderLineIn]) -> list[dict[str, Any]]:
             "quantity": line.quantity,
             "unit_price": Decimal(line.unit_price.amount),
             "currency": line.unit_price.currency,
+            **({"promo": True} if line.promo else {}),
         }
         for line in lines
     ]
@@ -200,3 +206,8 @@ class ReplenishmentReceiptIn(Body, kw_only=True):
 
 class ReasonIn(Body, kw_only=True):
     reason: Text
+
+
+class ForecastRefreshIn(Body, kw_only=True):
+    skus: Annotated[list[Code], Meta(min_length=1, max_length=10_000)] | None = None
+    """SKUs to refresh; all SKUs of the catalogue when omitted."""

@@ -158,6 +158,7 @@ class Order(ShopAggregate):
                 "sku": line["sku"],
                 "quantity": line["quantity"],
                 "unit_price": str(line["unit_price"]),
+                **({"promo": True} if line.get("promo") else {}),
             }
         stored = list(merged.values())
         return cls._create(

@@ -270,11 +270,65 @@ def up(host: str, port: int, demo: bool) -> None:
     sys.exit(launch(get_settings(), host, port, demo))
 
 
+def _pool() -> Any:
+    from psycopg_pool import ConnectionPool
+
+    return ConnectionPool(_settings().require_database_url(), min_size=1, max_size=2)
+
+
+@main.group()
+def sales() -> None:
+    """Sales history, the forecasts' input."""
+
+
+@sales.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--by", "imported_by", default="cli", show_default=True, help="Who imports (recorded).")
+def sales_import(file: Any, imported_by: str) -> None:
+    """Import daily sales from an ERP CSV for a cold start: columns date,sku,units and optionally
+    warehouse,channel,revenue|unit_price,promo. A day imported again replaces the earlier import."""
+    from infrastructure.forecast_store import SalesImportError, import_sales
+
+    with _pool() as pool:
+        try:
+            result = import_sales(pool, file.read(), getattr(file, "name", "-"), imported_by)
+        except SalesImportError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(
+        f"import {result.import_id}: {result.rows} rows, {result.skus} SKUs, {result.first_day} .. {result.last_day}"
+    )
+
+
+@click.command("refresh")
+@click.option("--sku", "skus", multiple=True, help="Only these SKUs (default: the whole catalogue).")
+@click.option("--wait", is_flag=True, help="Wait until every batch is done.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait at most.")
+def forecast_refresh(skus: tuple[str, ...], wait: bool, timeout: float) -> None:
+    """Ask the workers to refresh forecasts now (the same as POST /api/v1/forecasts/refresh)."""
+    import time
+
+    from infrastructure.forecast_store import refresh_status, request_refresh
+
+    with _pool() as pool:
+        job_id = request_refresh(pool, list(skus) or None, "cli")
+        click.echo(f"refresh job {job_id} requested")
+        deadline = time.monotonic() + timeout
+        while wait:
+            status = refresh_status(pool, job_id)
+            click.echo(f"  {status}", err=True)
+            if status["finished"] or status["failed"]:
+                if status["failed"]:
+                    raise click.ClickException(f"refresh {job_id} failed: {status}")
+                break
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"refresh {job_id} not finished after {timeout:.0f} s")
+            time.sleep(2.0)
+
+
 def _register_forecast() -> None:
-    try:
-        from infrastructure.forecasting.cli import forecast
-    except ImportError:  # the forecasting engine is optional at import time
-        return
+    from infrastructure.forecasting.cli import forecast
+
+    forecast.add_command(forecast_refresh)
     main.add_command(forecast)
 
 

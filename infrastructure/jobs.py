@@ -132,6 +132,15 @@ class JobLedger:
             row["id"], row["kind"], row["payload"], row["attempts"], row["correlation_id"], row["cause_position"]
         )
 
+    def extend_lease(self, job_id: int) -> None:
+        """A long job (a forecast batch) renews its lease so the sweeper does not hand it to another worker."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE jobs SET lease_until = now() + make_interval(secs => %s), updated_at = now() "
+                "WHERE id = %s AND status = 'running'",
+                (self.lease_seconds, job_id),
+            )
+
     def complete(self, job: Job, result: dict[str, Any]) -> None:
         with self.pool.connection() as conn:
             conn.execute(

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     # Tamper evidence: Ed25519 private key (PEM text or a file path) for signed checkpoints; never in the DB.
     shopops_audit_key: str | None = None
     shopops_audit_checkpoint_every: int = Field(default=1000, ge=1)
+    # Forecast refresh: scheduled once a day at this UTC time ("HH:MM"; empty disables the schedule), plus
+    # POST /api/v1/forecasts/refresh on demand. Each run fans out over the workers per batch of SKUs.
+    shopops_forecast_refresh_at: str = "02:00"
+    shopops_forecast_horizon_days: int = Field(default=28, ge=1, le=365)
+    shopops_forecast_history_days: int = Field(default=730, ge=28, le=3650)
+    shopops_forecast_batch_skus: int = Field(default=25, ge=1, le=1000)
+    # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
+    # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
+    shopops_clearance_policy: str | None = None
 
     def channel_secret(self, channel: str) -> bytes | None:
         secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")

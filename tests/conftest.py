@@ -18,6 +18,8 @@ from infrastructure.bootstrap import Container, bootstrap
 from infrastructure.migrate import migrate
 from infrastructure.settings import Settings
 
+# The nightly forecast refresh would add jobs to every relay a test starts; tests that want it turn it on.
+os.environ.setdefault("SHOPOPS_FORECAST_REFRESH_AT", "")
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Tables holding data (everything but yoyo's bookkeeping); emptied between tests by `clean_db`.
@@ -41,6 +43,12 @@ DATA_TABLES = (
     "jobs",
     "audit_chain",
     "audit_checkpoints",
+    "sales_daily",
+    "sales_order_lines",
+    "sales_imported",
+    "sales_imports",
+    "forecast_runs",
+    "forecasts",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -51,6 +59,7 @@ TRACKING_TABLES = (
     "customer_profile_tracking",
     "relay_tracking",
     "audit_timeline_tracking",
+    "sales_history_tracking",
 )
 
 

@@ -13,6 +13,7 @@ from infrastructure.broker import JOBS_QUEUE, RUN_JOB, job_message
 from infrastructure.jobs import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
+from workers.forecasts import forecast_batch, refresh_forecasts
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
 from workers.tickets import assign_waiting, escalate, triage_ticket
@@ -26,6 +27,8 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "assign_waiting": assign_waiting,
     "escalate": escalate,
     "reorder": reorder,
+    "forecast_refresh": refresh_forecasts,
+    "forecast_batch": forecast_batch,
 }
 
 RETRY_DELAY_MS = 1000
@@ -40,7 +43,7 @@ if os.environ.get("SHOPOPS_FAULT_INJECTION") == "1":
     HANDLERS["fault:crash"] = _crash_worker
 
 
-@dramatiq.actor(actor_name=RUN_JOB, queue_name=JOBS_QUEUE, max_retries=0, time_limit=120_000, broker=broker)
+@dramatiq.actor(actor_name=RUN_JOB, queue_name=JOBS_QUEUE, max_retries=0, time_limit=900_000, broker=broker)
 def run_job(job_id: int) -> None:
     """Claim the job (a duplicate delivery finds it done or leased and does nothing), run it, record the outcome."""
     runtime = get_runtime()

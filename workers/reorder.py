@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.base import Actor, Meta
 from domain.stock import Stock
+from infrastructure.forecast_store import demand_forecast
 from infrastructure.jobs import Job
 from infrastructure.work_queries import warehouses
 from workers.runtime import Runtime
@@ -20,5 +21,7 @@ def reorder(runtime: Runtime, job: Job) -> dict[str, Any]:
     if not isinstance(stock, Stock) or stock.policy is None:
         return {"replenishment": None}
     meta = Meta(actor=REORDER, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
-    result = app.evaluate_reorder(stock.sku, stock.warehouse, sorted(warehouses(runtime.pool)), meta)
+    days = int(stock.policy["lead_time_days"]) + int(stock.policy["review_days"])
+    forecast = demand_forecast(runtime.pool, stock.sku, stock.warehouse, days)
+    result = app.evaluate_reorder(stock.sku, stock.warehouse, sorted(warehouses(runtime.pool)), meta, forecast)
     return {"replenishment": str(result.aggregate.id) if result.aggregate else None}

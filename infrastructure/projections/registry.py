@@ -5,6 +5,7 @@ from infrastructure.projections import (
     catalog,
     customer_profile,
     order_summary,
+    sales_history,
     stock_levels,
     ticket_queue,
 )
@@ -19,6 +20,7 @@ PROJECTIONS: dict[str, Projection] = {
         order_summary.projection,
         ticket_queue.projection,
         customer_profile.projection,
+        sales_history.projection,
         audit_timeline.projection,
     )
 }

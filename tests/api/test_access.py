@@ -68,6 +68,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/replenishments/{replenishment_id}/order"): {"admin", "ops"},
     ("POST", "/api/v1/replenishments/{replenishment_id}/receive"): {"admin", "ops"},
     ("POST", "/api/v1/replenishments/{replenishment_id}/cancel"): {"admin", "ops"},
+    ("POST", "/api/v1/forecasts/refresh"): {"admin", "ops"},
+    ("GET", "/api/v1/forecasts/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/forecasts/{sku}/accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/forecast-runs/{job_id}"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/forecast-accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/sales-history/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/clearance-suggestions"): {"admin", "ops", "warehouse", "finance", "auditor"},
 }
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"

@@ -1,0 +1,347 @@
+"""Forecasting's database side for workers and the CLI: sales history in, published forecasts out.
+
+A series is one SKU in one warehouse, or the SKU over all warehouses (warehouse '' in `forecasts`). The
+history is the `sales_history` view (order events plus imported ERP sales), daily, up to yesterday (the
+last complete UTC day); days without sales are zero demand.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pandas as pd
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from domain.base import DomainError
+from domain.replenishment import DemandForecast
+
+Pool = ConnectionPool[Connection[Any]]
+ALL_WAREHOUSES = ""
+SEPARATOR = "|"  # SKU and warehouse codes never contain it (see api.schemas.Code)
+FREQ = "D"
+SEASON = 7
+
+
+def series_id(sku: str, warehouse: str) -> str:
+    return f"{sku}{SEPARATOR}{warehouse}"
+
+
+def split_series_id(key: str) -> tuple[str, str]:
+    sku, _, warehouse = key.partition(SEPARATOR)
+    return sku, warehouse
+
+
+def all_skus(pool: Pool) -> list[str]:
+    with pool.connection() as conn:
+        return [r[0] for r in conn.execute("SELECT sku FROM product_catalog ORDER BY sku").fetchall()]
+
+
+def stock_policies(pool: Pool, skus: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(sku, warehouse, policy) of every stock record of these SKUs that has a replenishment policy."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT sku, warehouse, policy FROM stock_levels WHERE sku = ANY(%s) AND policy IS NOT NULL "
+            "ORDER BY sku, warehouse",
+            (list(skus),),
+        ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> pd.DataFrame:
+    """The engine's history frame (series_id, date, y, promo, price) for these SKUs, per warehouse and in total.
+
+    Every series runs up to `until` (a zero-sales day is added there if needed) so forecasts start the
+    day after; price is the day's average selling price (NaN without sales), promo 1 when any unit sold
+    on promotion."""
+    since = until - timedelta(days=days - 1)
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT sku, warehouse, day, sum(units)::float8, sum(revenue)::float8, bool_or(promo) "
+            "FROM sales_history WHERE sku = ANY(%s) AND day BETWEEN %s AND %s GROUP BY sku, warehouse, day",
+            (list(skus), since, until),
+        ).fetchall()
+    columns = ["sku", "warehouse", "date", "y", "revenue", "promo"]
+    frame = pd.DataFrame(rows, columns=columns)
+    if frame.empty:
+        return pd.DataFrame(columns=["series_id", "date", "y", "promo", "price"])
+    frame["promo"] = frame["promo"].astype(float)
+    total = frame.groupby(["sku", "date"], as_index=False).agg(
+        y=("y", "sum"), revenue=("revenue", "sum"), promo=("promo", "max")
+    )
+    total["warehouse"] = ALL_WAREHOUSES
+    located = frame[frame["warehouse"] != ALL_WAREHOUSES]
+    both = pd.concat([located, total[columns]], ignore_index=True)
+    both["series_id"] = both["sku"] + SEPARATOR + both["warehouse"]
+    both["price"] = (both["revenue"] / both["y"]).where(both["y"] > 0)
+    both = both[both.groupby("series_id")["y"].transform("sum") > 0]
+    ends = both.groupby("series_id", as_index=False)["date"].max()
+    missing = ends[ends["date"] < until]["series_id"]
+    pad = pd.DataFrame({"series_id": missing, "date": until, "y": 0.0, "promo": 0.0, "price": math.nan})
+    history = pd.concat([both[["series_id", "date", "y", "promo", "price"]], pad], ignore_index=True)
+    history["date"] = pd.to_datetime(history["date"])
+    history = history.sort_values(["series_id", "date"], kind="stable").reset_index(drop=True)
+    history["price"] = history.groupby("series_id")["price"].ffill()
+    return history
+
+
+def future_covariates(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Covariates over the horizon: no promotion planned, price as last sold."""
+    last = history.groupby("series_id").agg(date=("date", "max"), price=("price", "last"))
+    parts = [
+        pd.DataFrame(
+            {
+                "series_id": key,
+                "date": pd.date_range(row["date"] + pd.Timedelta(days=1), periods=horizon, freq=FREQ),
+                "promo": 0.0,
+                "price": row["price"],
+            }
+        )
+        for key, row in last.iterrows()
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["series_id", "date"])
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) or math.isinf(number) else round(number, 4)
+
+
+def publish(
+    pool: Pool, run_id: int, series: pd.DataFrame, forecasts: pd.DataFrame, horizon: int, generated_at: datetime
+) -> int:
+    """Record each series' forecast with its model, parameters, data window and backtest metrics, in one
+    transaction; a redelivered batch overwrites its own rows (unique per run, SKU and warehouse)."""
+    by_series = dict(iter(forecasts.groupby("series_id")))
+    with pool.connection() as conn, conn.transaction():
+        for row in series.itertuples(index=False):
+            rows = by_series[row.series_id]
+            sku, warehouse = split_series_id(str(row.series_id))
+            points = [
+                {
+                    "date": pd.Timestamp(p.date).date().isoformat(),
+                    "mean": _number(p.mean),
+                    "lower_80": _number(p.lower_80),
+                    "upper_80": _number(p.upper_80),
+                    "lower_95": _number(p.lower_95),
+                    "upper_95": _number(p.upper_95),
+                }
+                for p in rows.itertuples(index=False)
+            ]
+            backtest = {
+                "mase": _number(row.backtest_mase),
+                "bias": _number(row.backtest_bias),
+                "error_sd": _number(row.error_sd),
+            }
+            conn.execute(
+                "INSERT INTO forecasts (run_id, sku, warehouse, generated_at, model, kind, params, horizon_days, "
+                "window_start, window_end, observations, scale, error_sd, backtest, points, mean_daily) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (run_id, sku, warehouse) DO UPDATE SET generated_at = EXCLUDED.generated_at, "
+                "model = EXCLUDED.model, kind = EXCLUDED.kind, params = EXCLUDED.params, "
+                "window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, "
+                "observations = EXCLUDED.observations, scale = EXCLUDED.scale, error_sd = EXCLUDED.error_sd, "
+                "backtest = EXCLUDED.backtest, points = EXCLUDED.points, mean_daily = EXCLUDED.mean_daily",
+                (
+                    run_id,
+                    sku,
+                    warehouse,
+                    generated_at,
+                    row.model,
+                    row.kind,
+                    Jsonb(json.loads(row.params)),
+                    horizon,
+                    pd.Timestamp(row.start).date(),
+                    pd.Timestamp(row.end).date(),
+                    int(row.observations),
+                    float(row.scale),
+                    float(row.error_sd) if math.isfinite(float(row.error_sd)) else 0.0,
+                    Jsonb(backtest),
+                    Jsonb(points),
+                    float(rows["mean"].mean()),
+                ),
+            )
+    return len(series)
+
+
+def demand_forecast(pool: Pool, sku: str, warehouse: str, days: int) -> DemandForecast | None:
+    """The latest published forecast of a SKU in a warehouse, as daily demand over its first `days` days."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT id, model, generated_at, error_sd, points FROM forecasts WHERE sku = %s AND warehouse = %s "
+            "ORDER BY generated_at DESC, id DESC LIMIT 1",
+            (sku, warehouse),
+        ).fetchone()
+    if row is None:
+        return None
+    forecast_id, model, generated_at, error_sd, points = row
+    means = [float(p["mean"] or 0.0) for p in points[: max(days, 1)]]
+    daily = sum(means) / len(means) if means else 0.0
+    return DemandForecast(daily, float(error_sd), int(forecast_id), str(model), generated_at.isoformat())
+
+
+# ---- refresh runs ---------------------------------------------------------------------------------------------
+
+
+def start_run(pool: Pool, job_id: int, trigger: str, requested_by: str, skus: list[str] | None, horizon: int) -> None:
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO forecast_runs (job_id, trigger, requested_by, skus, horizon_days) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (job_id) DO NOTHING",
+            (job_id, trigger, requested_by, skus, horizon),
+        )
+
+
+def run_batches(pool: Pool, job_id: int, batches: int) -> None:
+    with pool.connection() as conn:
+        conn.execute(
+            "UPDATE forecast_runs SET batches = %s, finished_at = CASE WHEN %s = 0 THEN now() END WHERE job_id = %s",
+            (batches, batches, job_id),
+        )
+
+
+def batch_done(pool: Pool, run_id: int, batch_job_id: int, series: int) -> None:
+    """Count a finished batch once (a redelivered batch job finds its job row already done and never gets here
+    twice, but the guard on the batch's own result keeps the count exact anyway)."""
+    with pool.connection() as conn, conn.transaction():
+        first = conn.execute(
+            "UPDATE jobs SET result = coalesce(result, '{}'::jsonb) || '{\"counted\": true}' "
+            "WHERE id = %s AND NOT coalesce(result ? 'counted', false) RETURNING 1",
+            (batch_job_id,),
+        ).fetchone()
+        if first is None:
+            return
+        conn.execute(
+            "UPDATE forecast_runs SET batches_done = batches_done + 1, series = series + %s, "
+            "finished_at = CASE WHEN batches_done + 1 >= batches THEN now() END WHERE job_id = %s",
+            (series, run_id),
+        )
+
+
+def request_refresh(pool: Pool, skus: list[str] | None, requested_by: str) -> int:
+    """Write a refresh job; the relay's sweeper sends it to a worker within seconds."""
+    if skus:
+        with pool.connection() as conn:
+            known = {r[0] for r in conn.execute("SELECT sku FROM product_catalog WHERE sku = ANY(%s)", (skus,))}
+        unknown = sorted(set(skus) - known)
+        if unknown:
+            raise DomainError(f"unknown SKU(s): {', '.join(unknown[:20])}")
+    payload = {"skus": sorted(set(skus)) if skus else None, "trigger": "request", "requested_by": requested_by}
+    with pool.connection() as conn:
+        row = conn.execute(
+            "INSERT INTO jobs (kind, key, payload, cause_position) "
+            "VALUES ('forecast_refresh', 'request:' || gen_random_uuid(), %s, 0) RETURNING id",
+            (Jsonb(payload),),
+        ).fetchone()
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+    return int(row[0])
+
+
+def refresh_status(pool: Pool, job_id: int) -> dict[str, Any]:
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT j.status, r.batches, r.batches_done, r.series, r.finished_at IS NOT NULL, "
+            "(SELECT count(*) FROM jobs b WHERE b.kind = 'forecast_batch' AND b.key LIKE j.id || ':%%' "
+            " AND b.status = 'parked') FROM jobs j LEFT JOIN forecast_runs r ON r.job_id = j.id WHERE j.id = %s",
+            (job_id,),
+        ).fetchone()
+    if row is None:
+        raise LookupError(f"no refresh job {job_id}")
+    return {
+        "job": row[0],
+        "batches": row[1],
+        "batches_done": row[2] or 0,
+        "series": row[3] or 0,
+        "finished": bool(row[4]),
+        "failed": row[0] == "parked" or bool(row[5]),
+    }
+
+
+# ---- historical sales import (ERP CSV) ---------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("date", "sku", "units")
+OPTIONAL_COLUMNS = ("warehouse", "channel", "revenue", "unit_price", "promo")
+TRUE = frozenset({"1", "true", "yes", "y", "t"})
+
+
+class SalesImportError(ValueError):
+    """A sales file that cannot be imported; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int
+    rows: int
+    skus: int
+    first_day: date
+    last_day: date
+
+
+def parse_sales_csv(text: str, default_channel: str = "erp") -> list[tuple[str, str, str, date, int, Decimal, bool]]:
+    """Rows (sku, warehouse, channel, day, units, revenue, promo); the whole file is checked before any write.
+
+    Columns: date, sku, units; optional warehouse ('' = not attributed to one), channel (default `erp`),
+    revenue or unit_price, promo (1/0, true/false). Repeated keys are summed."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if missing:
+        raise SalesImportError(f"sales file is missing column(s) {', '.join(missing)}; need date,sku,units")
+    merged: dict[tuple[str, str, str, date], list[Any]] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        try:
+            day = date.fromisoformat(row["date"])
+            units = int(row["units"])
+            price = Decimal(row.get("unit_price") or "0")
+            revenue = Decimal(row["revenue"]) if row.get("revenue") else price * units
+        except (ValueError, InvalidOperation) as error:
+            raise SalesImportError(f"line {number}: {error}") from error
+        sku = row["sku"]
+        if not sku or SEPARATOR in sku or units < 0 or not revenue.is_finite():
+            raise SalesImportError(f"line {number}: needs a SKU and units ≥ 0")
+        key = (sku, row.get("warehouse", ""), row.get("channel") or default_channel, day)
+        slot = merged.setdefault(key, [0, Decimal(0), False])
+        slot[0] += units
+        slot[1] += revenue
+        slot[2] = slot[2] or row.get("promo", "").lower() in TRUE
+    if not merged:
+        raise SalesImportError("sales file has no rows")
+    return [(*key, units, revenue, promo) for key, (units, revenue, promo) in merged.items()]
+
+
+def import_sales(pool: Pool, text: str, source: str, imported_by: str) -> ImportResult:
+    """Import historical daily sales in one transaction: a day imported again is replaced, never doubled."""
+    rows = parse_sales_csv(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with pool.connection() as conn, conn.transaction():
+        import_id = conn.execute(
+            "INSERT INTO sales_imports (imported_by, source, sha256, rows) VALUES (%s, %s, %s, %s) RETURNING id",
+            (imported_by, source, digest, len(rows)),
+        ).fetchone()
+        assert import_id is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO sales_imported (sku, warehouse, channel, day, units, revenue, promo, import_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (sku, warehouse, channel, day) DO UPDATE SET "
+                "units = EXCLUDED.units, revenue = EXCLUDED.revenue, promo = EXCLUDED.promo, "
+                "import_id = EXCLUDED.import_id",
+                [(*row, import_id[0]) for row in rows],
+            )
+    days = [row[3] for row in rows]
+    return ImportResult(int(import_id[0]), len(rows), len({row[0] for row in rows}), min(days), max(days))
+
+
+def chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
