@@ -62,6 +62,8 @@ def policy_set(cur: Cursor[Any], event: Any, position: int) -> None:
         "lead_time_days": event.lead_time_days,
         "review_days": event.review_days,
         "min_order_qty": event.min_order_qty,
+        "safety_method": event.safety_method,
+        "service_level": event.service_level,
     }
     _update(cur, event, position, "policy = %s", (json.dumps(policy),))
 
