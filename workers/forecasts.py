@@ -19,7 +19,6 @@ from workers.broker import broker
 from workers.runtime import Runtime
 
 FORECASTER = Actor(id="forecaster", role="worker", kind="worker")
-HEARTBEAT_SECONDS = 10.0
 
 
 def refresh_forecasts(runtime: Runtime, job: Job) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
 
         def heartbeat(_message: str) -> None:
             nonlocal last_beat
-            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+            if time.monotonic() - last_beat >= runtime.ledger.lease_seconds / 3:
                 runtime.ledger.extend_lease(job.id)
                 last_beat = time.monotonic()
 
