@@ -11,7 +11,6 @@ from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from infrastructure import forecast_store as store
 from infrastructure.broker import enqueuer
-from infrastructure.forecasting import forecast_with_report
 from infrastructure.jobs import Job
 from infrastructure.settings import Settings
 from infrastructure.work_queries import warehouses
@@ -52,8 +51,12 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
     skus: list[str] = job.payload["skus"]
     horizon = int(job.payload["horizon"])
     until = date.fromisoformat(job.payload["until"])
+    # pandas, statsmodels and xgboost load only in a process that forecasts (workers start fast).
+    from infrastructure import forecast_frames as frames
+    from infrastructure.forecasting import forecast_with_report
+
     started = time.perf_counter()
-    history = store.load_history(pool, skus, until, settings.shopops_forecast_history_days)
+    history = frames.load_history(pool, skus, until, settings.shopops_forecast_history_days)
     published = 0
     if not history.empty:
         last_beat = time.monotonic()
@@ -67,13 +70,13 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
         report = forecast_with_report(
             history,
             horizon,
-            future=store.future_covariates(history, horizon),
+            future=frames.future_covariates(history, horizon),
             freq=store.FREQ,
             season=store.SEASON,
             progress=heartbeat,
             workers=1,
         )
-        published = store.publish(
+        published = frames.publish(
             pool, int(job.payload["run_id"]), report.series, report.forecasts, horizon, datetime.now(UTC)
         )
     raised = _reorder(runtime, skus, job)

@@ -17,6 +17,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, DomainError, Meta
 from domain.clearance import ClearancePolicy, clearance_suggestion
+from infrastructure import forecast_frames
 from infrastructure import forecast_store as store
 from infrastructure.bootstrap import Container
 from infrastructure.projections.base import Projector
@@ -90,7 +91,7 @@ def test_orders_become_daily_sales_per_warehouse_and_channel(container: Containe
     Projector(app, pool, projection).catch_up()
     assert not [k for k in rows(pool) if k[2] == "shop"]
 
-    history = store.load_history(pool, ["A", "B"], day2 + timedelta(days=1), 30)
+    history = forecast_frames.load_history(pool, ["A", "B"], day2 + timedelta(days=1), 30)
     assert set(history["series_id"]) == {"A|", "B|", "B|W1", *(f"A|{w}" for w in order.allocations["A"])}
     total_a = history[history["series_id"] == "A|"].set_index("date")
     assert {str(k.date()): v for k, v in total_a["y"].items()} == {
