@@ -19,12 +19,14 @@ from psycopg.types.json import Jsonb
 from infrastructure.forecast_store import ALL_WAREHOUSES, FREQ, SEPARATOR, Pool, split_series_id
 
 
-def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> pd.DataFrame:
-    """The engine's history frame (series_id, date, y, promo, price) for these SKUs, per warehouse and in total.
+def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The engine's history frame (series_id, date, y, promo, price) for these SKUs, per warehouse and in total,
+    and the totals that need no model of their own: {total series: the one warehouse series it equals}.
 
     Every series runs up to `until` (a zero-sales day is added there if needed) so forecasts start the
     day after; price is the day's average selling price (NaN without sales), promo 1 when any unit sold
-    on promotion."""
+    on promotion. A SKU sold from one warehouse only (and nothing unallocated) has a total identical to
+    that warehouse's series, so it is forecast once and published under both."""
     since = until - timedelta(days=days - 1)
     with pool.connection() as conn:
         rows = conn.execute(
@@ -35,10 +37,15 @@ def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> pd.
     columns = ["sku", "warehouse", "date", "y", "revenue", "promo"]
     frame = pd.DataFrame(rows, columns=columns)
     if frame.empty:
-        return pd.DataFrame(columns=["series_id", "date", "y", "promo", "price"])
+        return pd.DataFrame(columns=["series_id", "date", "y", "promo", "price"]), {}
     frame["promo"] = frame["promo"].astype(float)
-    total = frame.groupby(["sku", "date"], as_index=False).agg(
-        y=("y", "sum"), revenue=("revenue", "sum"), promo=("promo", "max")
+    places = frame[frame["y"] != 0].groupby("sku")["warehouse"].unique()
+    single = {sku: str(w[0]) for sku, w in places.items() if len(w) == 1 and w[0] != ALL_WAREHOUSES}
+    aliases = {sku + SEPARATOR: sku + SEPARATOR + warehouse for sku, warehouse in single.items()}
+    total = (
+        frame[~frame["sku"].isin(single.keys())]
+        .groupby(["sku", "date"], as_index=False)
+        .agg(y=("y", "sum"), revenue=("revenue", "sum"), promo=("promo", "max"))
     )
     total["warehouse"] = ALL_WAREHOUSES
     located = frame[frame["warehouse"] != ALL_WAREHOUSES]
@@ -53,7 +60,8 @@ def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> pd.
     history["date"] = pd.to_datetime(history["date"])
     history = history.sort_values(["series_id", "date"], kind="stable").reset_index(drop=True)
     history["price"] = history.groupby("series_id")["price"].ffill()
-    return history
+    live = set(history["series_id"])
+    return history, {total: one for total, one in aliases.items() if one in live}
 
 
 def future_covariates(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
@@ -79,57 +87,66 @@ def _number(value: Any) -> float | None:
 
 
 def publish(
-    pool: Pool, run_id: int, series: pd.DataFrame, forecasts: pd.DataFrame, horizon: int, generated_at: datetime
+    pool: Pool,
+    run_id: int,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    horizon: int,
+    generated_at: datetime,
+    aliases: dict[str, str] | None = None,
 ) -> int:
     """Record each series' forecast with its model, parameters, data window and backtest metrics, in one
-    transaction; a redelivered batch overwrites its own rows (unique per run, SKU and warehouse)."""
+    transaction (an aliased total is recorded as a copy of the series it equals); a redelivered batch
+    overwrites its own rows (unique per run, SKU and warehouse). Returns how many forecasts it recorded."""
     by_series = dict(iter(forecasts.groupby("series_id")))
-    with pool.connection() as conn, conn.transaction():
-        for row in series.itertuples(index=False):
-            rows = by_series[row.series_id]
-            sku, warehouse = split_series_id(str(row.series_id))
-            points = [
-                {
-                    "date": pd.Timestamp(p.date).date().isoformat(),
-                    "mean": _number(p.mean),
-                    "lower_80": _number(p.lower_80),
-                    "upper_80": _number(p.upper_80),
-                    "lower_95": _number(p.lower_95),
-                    "upper_95": _number(p.upper_95),
-                }
-                for p in rows.itertuples(index=False)
-            ]
-            backtest = {
-                "mase": _number(row.backtest_mase),
-                "bias": _number(row.backtest_bias),
-                "error_sd": _number(row.error_sd),
+    records: dict[str, tuple[Any, ...]] = {}
+    for row in series.itertuples(index=False):
+        rows = by_series[row.series_id]
+        points = [
+            {
+                "date": pd.Timestamp(p.date).date().isoformat(),
+                "mean": _number(p.mean),
+                "lower_80": _number(p.lower_80),
+                "upper_80": _number(p.upper_80),
+                "lower_95": _number(p.lower_95),
+                "upper_95": _number(p.upper_95),
             }
-            conn.execute(
-                "INSERT INTO forecasts (run_id, sku, warehouse, generated_at, model, kind, params, horizon_days, "
-                "window_start, window_end, observations, scale, error_sd, backtest, points, mean_daily) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (run_id, sku, warehouse) DO UPDATE SET generated_at = EXCLUDED.generated_at, "
-                "model = EXCLUDED.model, kind = EXCLUDED.kind, params = EXCLUDED.params, "
-                "window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, "
-                "observations = EXCLUDED.observations, scale = EXCLUDED.scale, error_sd = EXCLUDED.error_sd, "
-                "backtest = EXCLUDED.backtest, points = EXCLUDED.points, mean_daily = EXCLUDED.mean_daily",
-                (
-                    run_id,
-                    sku,
-                    warehouse,
-                    generated_at,
-                    row.model,
-                    row.kind,
-                    Jsonb(json.loads(row.params)),
-                    horizon,
-                    pd.Timestamp(row.start).date(),
-                    pd.Timestamp(row.end).date(),
-                    int(row.observations),
-                    float(row.scale),
-                    float(row.error_sd) if math.isfinite(float(row.error_sd)) else 0.0,
-                    Jsonb(backtest),
-                    Jsonb(points),
-                    float(rows["mean"].mean()),
-                ),
-            )
-    return len(series)
+            for p in rows.itertuples(index=False)
+        ]
+        backtest = {
+            "mase": _number(row.backtest_mase),
+            "bias": _number(row.backtest_bias),
+            "error_sd": _number(row.error_sd),
+        }
+        error_sd = float(row.error_sd)
+        records[str(row.series_id)] = (
+            generated_at,
+            row.model,
+            row.kind,
+            Jsonb(json.loads(row.params)),
+            horizon,
+            pd.Timestamp(row.start).date(),
+            pd.Timestamp(row.end).date(),
+            int(row.observations),
+            float(row.scale),
+            error_sd if math.isfinite(error_sd) else 0.0,
+            Jsonb(backtest),
+            Jsonb(points),
+            float(rows["mean"].mean()),
+        )
+    for total, one in (aliases or {}).items():
+        if one in records:
+            records[total] = records[one]
+    with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO forecasts (run_id, sku, warehouse, generated_at, model, kind, params, horizon_days, "
+            "window_start, window_end, observations, scale, error_sd, backtest, points, mean_daily) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (run_id, sku, warehouse) DO UPDATE SET generated_at = EXCLUDED.generated_at, "
+            "model = EXCLUDED.model, kind = EXCLUDED.kind, params = EXCLUDED.params, "
+            "window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, "
+            "observations = EXCLUDED.observations, scale = EXCLUDED.scale, error_sd = EXCLUDED.error_sd, "
+            "backtest = EXCLUDED.backtest, points = EXCLUDED.points, mean_daily = EXCLUDED.mean_daily",
+            [(run_id, *split_series_id(key), *record) for key, record in records.items()],
+        )
+    return len(records)

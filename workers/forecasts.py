@@ -55,9 +55,11 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
     from infrastructure import forecast_frames as frames
     from infrastructure.forecasting import forecast_with_report
 
+    seconds: dict[str, float] = {}
     started = time.perf_counter()
-    history = frames.load_history(pool, skus, until, settings.shopops_forecast_history_days)
-    published = 0
+    history, aliases = frames.load_history(pool, skus, until, settings.shopops_forecast_history_days)
+    seconds["load"] = time.perf_counter() - started
+    published = modelled = 0
     if not history.empty:
         last_beat = time.monotonic()
 
@@ -76,12 +78,23 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
             progress=heartbeat,
             workers=1,
         )
+        modelled = len(report.series)
+        seconds["engine"] = time.perf_counter() - started - seconds["load"]
+        mark = time.perf_counter()
         published = frames.publish(
-            pool, int(job.payload["run_id"]), report.series, report.forecasts, horizon, datetime.now(UTC)
+            pool, int(job.payload["run_id"]), report.series, report.forecasts, horizon, datetime.now(UTC), aliases
         )
+        seconds["publish"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     raised = _reorder(runtime, skus, job)
+    seconds["reorder"] = time.perf_counter() - mark
     store.batch_done(pool, int(job.payload["run_id"]), job.id, published)
-    return {"series": published, "replenishments": raised, "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "series": published,
+        "modelled": modelled,
+        "replenishments": raised,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+    }
 
 
 def _reorder(runtime: Runtime, skus: list[str], job: Job) -> list[str]:
