@@ -107,6 +107,8 @@ def _series_freq(dates: pd.Series) -> str:
         return "W-" + str(unique[0].day_name())[:3].upper()
     if 28 <= days <= 31:
         return "MS" if unique[0].day == 1 else "ME"
+    if days >= 1 and days == int(days):
+        return "D" if days == 1 else f"{int(days)}D"
     return str(to_offset(step).freqstr)
 
 
@@ -209,8 +211,11 @@ def _one_series(
 def _parse_dates(values: pd.Series, where: str) -> pd.Series:
     try:
         parsed = pd.to_datetime(values)
-    except (ValueError, TypeError) as exc:
-        raise ForecastInputError(f"{where}: column date has values that are not dates") from exc
+    except (ValueError, TypeError):
+        try:  # one file may mix "2024-01-05" and "2024-01-05 12:00"
+            parsed = pd.to_datetime(values, format="mixed")
+        except (ValueError, TypeError) as exc:
+            raise ForecastInputError(f"{where}: column date has values that are not dates") from exc
     if parsed.isna().any():
         raise ForecastInputError(f"{where}: column date has empty values")
     if getattr(parsed.dt, "tz", None) is not None:

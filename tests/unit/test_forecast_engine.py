@@ -235,3 +235,11 @@ def test_bad_options_raise_forecast_input_errors() -> None:
         forecast(history, HORIZON, freq="fortnightly-ish")
     with pytest.raises(ForecastInputError, match="workers"):
         forecast(history, HORIZON, workers=0)
+
+
+def test_dates_off_the_series_grid_are_rejected_with_the_grid_named() -> None:
+    history = pd.DataFrame(
+        {"series_id": "a", "date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05 12:00"], "y": 1.0}
+    )
+    with pytest.raises(ForecastInputError, match="regular D grid"):
+        forecast(history, 3)
