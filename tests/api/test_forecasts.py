@@ -170,9 +170,11 @@ async def test_refresh_requests_are_checked_and_change_nothing_when_bad(api: Api
         assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
     accepted = await api.post("/api/v1/forecasts/refresh", {"skus": ["A"]}, role="admin")
     assert accepted.status_code == 202
+    bodyless = await api.client.post("/api/v1/forecasts/refresh", headers=api.headers("ops"))  # no body: all SKUs
+    assert bodyless.status_code == 202, bodyless.text
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT kind, payload->'skus', status FROM jobs").fetchone()
-    assert row == ("forecast_refresh", ["A"], "pending")
+        rows = conn.execute("SELECT kind, payload->'skus', status FROM jobs ORDER BY id").fetchall()
+    assert rows == [("forecast_refresh", ["A"], "pending"), ("forecast_refresh", None, "pending")]
 
 
 async def test_realised_accuracy_is_tracked_as_sales_arrive(api: Api, runtime: Runtime) -> None:
