@@ -106,7 +106,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wall = time.perf_counter() - started
             with pool.connection() as conn:
                 results = [r[0] for r in conn.execute("SELECT result FROM jobs WHERE kind = 'forecast_batch'")]
-                models = dict(conn.execute("SELECT model, count(*) FROM forecasts GROUP BY model").fetchall())
+                models: dict[str, int] = dict(
+                    conn.execute("SELECT model, count(*) FROM forecasts GROUP BY model").fetchall()
+                )
     finally:
         for process in processes:
             process.terminate()
