@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from infrastructure.forecasting.hybrid import hybrid_forecasts
-from infrastructure.forecasting.local_models import LocalFit, fit_chunk
+from infrastructure.forecasting.local_models import BACKTEST_ORIGINS, SMALL_PANEL_ORIGINS, LocalFit, fit_chunk
 from infrastructure.forecasting.panel import OUTPUT_COLUMNS, ForecastInputError, Panel, build_panel
 from infrastructure.forecasting.scoring import (
     LEVELS,
@@ -29,6 +29,7 @@ from infrastructure.forecasting.threads import limited_blas_threads, single_thre
 
 Progress = Callable[[str], None]
 PARALLEL_MIN_SERIES = 40  # below this a process pool costs more than it saves
+SMALL_PANEL_SERIES = 40  # below this the backtest pools few errors: series get extra origins (cheap here)
 CHUNK_SIZE = 25
 MAX_DEFAULT_WORKERS = 2
 
@@ -133,10 +134,11 @@ def _local_fits(panel: Panel, progress: Progress | None, workers: int) -> list[L
     values = [one.y for one in panel.series]
     chunks = [values[i : i + CHUNK_SIZE] for i in range(0, len(values), CHUNK_SIZE)]
     fits: list[LocalFit] = []
+    most = SMALL_PANEL_ORIGINS if len(values) < SMALL_PANEL_SERIES else BACKTEST_ORIGINS
     if len(values) < PARALLEL_MIN_SERIES or workers < 2:
         with limited_blas_threads(1):
             for chunk in chunks:
-                fits.extend(fit_chunk(chunk, panel.season, panel.horizon))
+                fits.extend(fit_chunk(chunk, panel.season, panel.horizon, most))
                 _say(progress, f"local models {len(fits)}/{len(values)}")
         return fits
     # spawn: children must not inherit XGBoost's OpenMP state from an earlier refresh in this process.
@@ -145,7 +147,7 @@ def _local_fits(panel: Panel, progress: Progress | None, workers: int) -> list[L
         single_threaded_children(),
         ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool,
     ):
-        futures = [pool.submit(fit_chunk, chunk, panel.season, panel.horizon) for chunk in chunks]
+        futures = [pool.submit(fit_chunk, chunk, panel.season, panel.horizon, most) for chunk in chunks]
         for done in futures:
             fits.extend(done.result())
             _say(progress, f"local models {len(fits)}/{len(values)}")
@@ -161,8 +163,9 @@ def _assemble(panel: Panel, fits: list[LocalFit]) -> tuple[pd.DataFrame, list[st
     panel_mase = pd.DataFrame([o for o in own if o]).mean().to_dict() if any(own) else {}
     columns: dict[str, list[np.ndarray]] = {name: [] for name in (*OUTPUT_COLUMNS, "selected")}
     chosen_models = []
+    covariates = any(one.covariates.shape[1] > 0 for one in panel.series)
     for one, fit in zip(panel.series, fits, strict=True):
-        chosen = select_model(one.y, fit, panel_mase)
+        chosen = select_model(one.y, fit, panel_mase, covariates)
         chosen_models.append(chosen)
         dates = one.dates[len(one.y) :]
         floor = 0.0 if bool(np.all(one.y >= 0)) else -np.inf
@@ -173,9 +176,9 @@ def _assemble(panel: Panel, fits: list[LocalFit]) -> tuple[pd.DataFrame, list[st
             columns["date"].append(dates.to_numpy())
             columns["mean"].append(np.maximum(mean, floor))
             for level in LEVELS:
-                half = width.by_level[level] * fit.scale
-                columns[f"lower_{round(level * 100)}"].append(np.maximum(mean - half, floor))
-                columns[f"upper_{round(level * 100)}"].append(np.maximum(mean + half, floor))
+                below, above = width.below[level] * fit.scale, width.above[level] * fit.scale
+                columns[f"lower_{round(level * 100)}"].append(np.maximum(mean - below, floor))
+                columns[f"upper_{round(level * 100)}"].append(np.maximum(mean + above, floor))
             columns["model"].append(np.full(len(mean), model, dtype=object))
             columns["selected"].append(np.full(len(mean), model == chosen))
     frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})

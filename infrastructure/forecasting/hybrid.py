@@ -50,11 +50,14 @@ def hybrid_forecasts(
         return {}, {}
     market = _market_level(series, fits, regular)
     base = {i: _base_features(series[i], fits[i], market, season, horizon) for i in regular}
-    origin_count = len(fits[regular[0]].origins)
+    # Series may have different numbers of backtest origins: align them from the end (the last is the forecast).
+    origin_count = max(len(fits[i].origins) for i in regular)
     out = {i: np.array(fits[i].forecasts["arima"], dtype=float) for i in regular}
     settings: dict[str, Any] = {}
     for j in range(origin_count):
-        train_x, train_y = _training_rows(series, fits, base, regular, j, season)
+        index = {i: j - origin_count + len(fits[i].origins) for i in regular}
+        active = [i for i in regular if index[i] >= 0]
+        train_x, train_y = _training_rows(series, fits, base, active, index, season)
         settings = {
             "base": "arima",
             "xgboost": {k: XGB_PARAMS[k] for k in ("eta", "max_depth", "min_child_weight", "lambda")},
@@ -66,10 +69,10 @@ def hybrid_forecasts(
             settings["fallback"] = "too few residual rows: arima alone"
             continue
         booster = xgb.train(XGB_PARAMS, xgb.DMatrix(train_x, label=train_y), num_boost_round=XGB_ROUNDS)
-        rows = [_prediction_rows(fits[i], base[i], series[i], j, season, horizon) for i in regular]
-        corrections = booster.predict(xgb.DMatrix(np.vstack(rows))).reshape(len(regular), horizon)
-        for i, correction in zip(regular, corrections, strict=True):
-            out[i][j] = out[i][j] + correction * fits[i].scale
+        rows = [_prediction_rows(fits[i], base[i], series[i], index[i], season, horizon) for i in active]
+        corrections = booster.predict(xgb.DMatrix(np.vstack(rows))).reshape(len(active), horizon)
+        for i, correction in zip(active, corrections, strict=True):
+            out[i][index[i]] = out[i][index[i]] + correction * fits[i].scale
     return out, settings
 
 
@@ -134,7 +137,7 @@ def _training_rows(
     fits: Sequence[LocalFit],
     base: dict[int, np.ndarray],
     regular: list[int],
-    j: int,
+    index: dict[int, int],
     season: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
@@ -143,7 +146,7 @@ def _training_rows(
         fit, one = fits[i], series[i]
         if fit.fitted is None:  # never: `regular` holds only fits with one-step predictions
             continue
-        origin = fit.origins[j]
+        origin = fit.origins[index[i]]
         t = np.arange(max(0, origin - window), origin)
         t = t[np.isfinite(fit.fitted[t])]
         if len(t) == 0:

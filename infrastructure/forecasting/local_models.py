@@ -18,6 +18,10 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 BACKTEST_ORIGINS = 3
+# Small panels pool few backtest errors for the gate and the intervals; they get up to this many origins
+# (same spacing), as long as the first origin keeps EXTRA_ORIGIN_MIN_SEASONS seasons of history.
+SMALL_PANEL_ORIGINS = 8
+EXTRA_ORIGIN_MIN_SEASONS = 3
 ADI_INTERMITTENT = 1.32  # average demand interval above which a series is intermittent (Syntetos-Boylan)
 CROSTON_ALPHA = 0.1
 THETA_SEASONALITY_CHI2 = 2.705543454095404  # 90% point of chi2(1), the test statsmodels' ThetaModel uses
@@ -60,6 +64,23 @@ def min_regular_length(season: int, horizon: int) -> int:
     return season + max(season // 2, 20) + horizon + (BACKTEST_ORIGINS - 1) * step
 
 
+def origin_count(n: int, season: int, horizon: int, most: int) -> int:
+    """Backtest origins for a series of length n: BACKTEST_ORIGINS, more (up to `most`) when history allows.
+
+    Extra origins only go back while the first origin still leaves the regular minimum and at least
+    EXTRA_ORIGIN_MIN_SEASONS seasons, so the models estimated there keep their seasonal terms.
+    """
+    step = max(1, math.ceil(horizon / 2))
+    floor = max(
+        min_regular_length(season, horizon) - horizon - (BACKTEST_ORIGINS - 1) * step,
+        EXTRA_ORIGIN_MIN_SEASONS * season,
+    )
+    count = BACKTEST_ORIGINS
+    while count < most and n - horizon - count * step >= floor:
+        count += 1
+    return count
+
+
 def seasonal_scale(y: np.ndarray, season: int) -> float:
     """Mean absolute seasonal difference (the MASE denominator); lag 1 when the history is too short."""
     lag = season if len(y) > season + 1 else 1
@@ -71,17 +92,21 @@ def seasonal_scale(y: np.ndarray, season: int) -> float:
     return max(float(np.mean(np.abs(y))), 1e-9) if np.any(y) else 1.0
 
 
-def fit_series(y: np.ndarray, season: int, horizon: int) -> LocalFit:
+def fit_series(y: np.ndarray, season: int, horizon: int, most_origins: int = BACKTEST_ORIGINS) -> LocalFit:
     """Classify the series and produce every applicable model's forecasts from every origin."""
     n = len(y)
     if n < min_regular_length(season, horizon):
         if season > 1 and n >= min_regular_length(1, horizon):
-            return fit_series(y, 1, horizon)  # too short to learn a season: non-seasonal models, still gated
+            # too short to learn a season: non-seasonal models, still gated
+            return fit_series(y, 1, horizon, most_origins)
         return _short(y, season, horizon)
-    origins = backtest_origins(n, horizon)
-    scale = seasonal_scale(y[: origins[0]], season)
-    nonzero = int(np.count_nonzero(y[: origins[0]]))
-    if nonzero == 0 or origins[0] / nonzero > ADI_INTERMITTENT:
+    origins = backtest_origins(n, horizon, origin_count(n, season, horizon, most_origins))
+    # Parameters are estimated at the regular first origin; extra earlier origins (small panels) get their
+    # own estimation there, so neither the forecast nor the backtest sees parameters fitted on its future.
+    first = origins[-1 - BACKTEST_ORIGINS]
+    scale = seasonal_scale(y[:first], season)
+    nonzero = int(np.count_nonzero(y[:first]))
+    if nonzero == 0 or first / nonzero > ADI_INTERMITTENT:
         fit = LocalFit("intermittent", origins, scale, season=season)
         fit.forecasts["sba"] = np.array([_croston(y[:o], horizon, sba=True) for o in origins])
         fit.forecasts["tsb"] = np.array([_tsb(y[:o], horizon) for o in origins])
@@ -97,9 +122,15 @@ def fit_series(y: np.ndarray, season: int, horizon: int) -> LocalFit:
     fit = LocalFit("regular", origins, scale, season=season)
     fit.forecasts["seasonal_naive"] = np.array([seasonal_naive(y[:o], horizon, season) for o in origins])
     fit.params["seasonal_naive"] = {"season": season}
-    fit.forecasts["ets"], fit.params["ets"] = _ets(y, origins, horizon, season)
-    fit.forecasts["arima"], fit.fitted, fit.params["arima"] = _arima(y, origins, horizon, season)
-    fit.forecasts["theta"], fit.params["theta"] = _theta(y, origins, horizon, season)
+    main, extra = origins[-1 - BACKTEST_ORIGINS :], origins[: -1 - BACKTEST_ORIGINS]
+    fit.forecasts["ets"], fit.params["ets"] = _ets(y, main, horizon, season)
+    fit.forecasts["arima"], fit.fitted, fit.params["arima"] = _arima(y, main, horizon, season)
+    fit.forecasts["theta"], fit.params["theta"] = _theta(y, main, horizon, season)
+    if extra:
+        early = y[: main[0]]
+        fit.forecasts["ets"] = np.vstack([_ets(early, extra, horizon, season)[0], fit.forecasts["ets"]])
+        fit.forecasts["arima"] = np.vstack([_arima(early, extra, horizon, season)[0], fit.forecasts["arima"]])
+        fit.forecasts["theta"] = np.vstack([_theta(early, extra, horizon, season)[0], fit.forecasts["theta"]])
     fit.forecasts["ets_arima"] = (fit.forecasts["ets"] + fit.forecasts["arima"]) / 2
     fit.params["ets_arima"] = {
         "weights": {"ets": 0.5, "arima": 0.5},
@@ -112,11 +143,13 @@ def fit_series(y: np.ndarray, season: int, horizon: int) -> LocalFit:
     return fit
 
 
-def fit_chunk(chunk: list[np.ndarray], season: int, horizon: int) -> list[LocalFit]:
+def fit_chunk(
+    chunk: list[np.ndarray], season: int, horizon: int, most_origins: int = BACKTEST_ORIGINS
+) -> list[LocalFit]:
     """Worker entry point: fit a list of series in one process."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [fit_series(y, season, horizon) for y in chunk]
+        return [fit_series(y, season, horizon, most_origins) for y in chunk]
 
 
 def seasonal_naive(y: np.ndarray, horizon: int, season: int) -> np.ndarray:

@@ -18,9 +18,15 @@ from infrastructure.forecasting import (
     forecast_with_report,
 )
 from infrastructure.forecasting.engine import run_panel
-from infrastructure.forecasting.local_models import LocalFit
+from infrastructure.forecasting.local_models import (
+    BACKTEST_ORIGINS,
+    SMALL_PANEL_ORIGINS,
+    LocalFit,
+    fit_series,
+    origin_count,
+)
 from infrastructure.forecasting.panel import build_panel
-from infrastructure.forecasting.scoring import select_model
+from infrastructure.forecasting.scoring import calibrate, select_model
 from infrastructure.forecasting.threads import _openblas_controls, limited_blas_threads
 
 HORIZON = 14
@@ -187,6 +193,44 @@ def test_the_gate_takes_the_hybrid_only_where_its_backtest_beats_the_plain_model
     assert select_model(y, _fit_with_backtest(y, 0.5), {**panel_scores, "hybrid": 0.5}) == "hybrid"
     assert select_model(y, _fit_with_backtest(y, 1.99), {**panel_scores, "hybrid": 1.99}) == "combination"
     assert select_model(y, _fit_with_backtest(y, 3.0), {**panel_scores, "hybrid": 3.0}) == "combination"
+
+
+def test_the_gate_needs_covariates_and_a_panel_wide_gain_to_take_the_hybrid() -> None:
+    y = np.arange(100, dtype=float)
+    panel_scores = dict.fromkeys(("seasonal_naive", "ets", "arima", "theta", "ets_arima", "combination"), 2.0)
+    fit = _fit_with_backtest(y, 0.5)
+    assert select_model(y, fit, {**panel_scores, "hybrid": 0.5}, covariates=False) == "combination"
+    # This series' hybrid backtest is good, but across the panel the hybrid does not beat the combination.
+    assert select_model(y, fit, {**panel_scores, "hybrid": 1.95}) == "combination"
+
+
+def test_small_panels_get_extra_backtest_origins_only_where_the_history_allows() -> None:
+    assert origin_count(1000, 7, 14, SMALL_PANEL_ORIGINS) == SMALL_PANEL_ORIGINS
+    assert origin_count(1000, 7, 14, BACKTEST_ORIGINS) == BACKTEST_ORIGINS
+    # 143 weeks with a 52-week season: going back further would leave fewer than three seasons to fit.
+    assert origin_count(143, 52, 8, SMALL_PANEL_ORIGINS) == BACKTEST_ORIGINS
+    history, _ = daily_panel(series=1, length=200, seed=5)
+    y = history["y"].to_numpy(dtype=float)
+    many, few = fit_series(y, 7, HORIZON, SMALL_PANEL_ORIGINS), fit_series(y, 7, HORIZON)
+    assert len(many.origins) == SMALL_PANEL_ORIGINS + 1
+    assert len(few.origins) == BACKTEST_ORIGINS + 1
+    # Parameters are still estimated at the regular first origin: the shared origins forecast the same.
+    for model in ("ets", "arima", "theta", "combination"):
+        np.testing.assert_allclose(many.forecasts[model][-BACKTEST_ORIGINS - 1 :], few.forecasts[model])
+
+
+def test_intervals_follow_skewed_backtest_errors_and_widen_with_the_step() -> None:
+    rng = np.random.default_rng(8)
+    steps = np.sqrt(np.arange(1, 8))
+    errors = [rng.exponential(1.0, (5, 7)) * steps - 0.5 * steps for _ in range(4)]  # right-skewed, few
+    widths = calibrate(errors, 7)
+    assert widths is not None
+    for level in (0.80, 0.95):
+        assert np.all(widths.above[level] > widths.below[level])
+        assert np.all(np.diff(widths.above[level]) >= 0)
+        assert widths.above[level][-1] > widths.above[level][0]
+    assert np.all(widths.above[0.95] >= widths.above[0.80])
+    assert np.all(widths.below[0.95] >= widths.below[0.80])
 
 
 def test_a_process_pool_gives_the_same_forecasts_as_fitting_in_process() -> None:
