@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     shopops_forecast_refresh_at: str = "02:00"
     shopops_forecast_horizon_days: int = Field(default=28, ge=1, le=365)
     shopops_forecast_history_days: int = Field(default=730, ge=28, le=3650)
-    shopops_forecast_batch_skus: int = Field(default=25, ge=1, le=1000)
+    shopops_forecast_batch_skus: int = Field(default=100, ge=1, le=1000)
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
     shopops_clearance_policy: str | None = None
