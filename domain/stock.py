@@ -134,9 +134,15 @@ class Stock(ShopAggregate):
         lead_time_days: int
         review_days: int
         min_order_qty: int
-        # Added with forecasting; events stored before them read the class defaults.
         safety_method: str = "alpha"
         service_level: str = "0.95"
+        class_version = 2  # v2 added the safety method and service level (forecasting)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Policies recorded before v2 used α · ŷ safety stock."""
+            state.setdefault("safety_method", "alpha")
+            state.setdefault("service_level", "0.95")
 
         def apply(self, aggregate: Any) -> None:
             aggregate.policy = {

@@ -1,8 +1,10 @@
 """Domain rules: stock invariants, order lifecycle, tickets and agents, checked without any database."""
 
 from decimal import Decimal
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, UUIDAsHex
 
 from domain.base import Actor, DomainError, InsufficientStockError, InvalidQuantityError, InvalidTransitionError, Meta
 from domain.order import Order, order_id
@@ -165,3 +167,21 @@ def test_agents_only_take_known_skills() -> None:
     agent = Agent.register("a1", "Li", ["shipping", "refund"], 5, True, META)
     agent.update("Li", ["refund", "shipping"], 5, True, META)
     assert agent.version == 1
+
+
+def test_a_policy_recorded_before_the_safety_method_existed_reads_as_alpha() -> None:
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    mapper: Mapper[UUID] = Mapper(transcoder=transcoder)
+    v1_state = {
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "meta": {},
+        "safety_factor": "0.5",
+        "lead_time_days": 3,
+        "review_days": 7,
+        "min_order_qty": 10,
+    }
+    stored = StoredEvent(uuid4(), 2, Stock.PolicySet.TOPIC, transcoder.encode(v1_state))
+    event = mapper.to_domain_event(stored)
+    assert (event.safety_method, event.service_level) == ("alpha", "0.95")  # type: ignore[attr-defined]
+    assert b"class_version" in mapper.to_stored_event(event).state  # new events are stored as v2
