@@ -37,11 +37,14 @@ def payment_first(channel: str) -> bool:
     return channel in {c.strip() for c in os.environ.get("SHOPOPS_PAYMENT_FIRST_CHANNELS", "").split(",") if c}
 
 
-def dispatch_order(runtime: Runtime, job: Job) -> dict[str, Any]:
+def dispatch_order(runtime: Runtime, job: Job, wait_seconds: float = 10.0) -> dict[str, Any]:
+    """Route and allocate an order. Waits for the warehouse list to have seen everything before the order,
+    so a warehouse registered earlier is never missed (which would backorder the order needlessly)."""
     app = runtime.container.app
     order = app.order(UUID(job.payload["order_id"]))
     if payment_first(order.channel) and Decimal(order.paid) < Decimal(order.total):
         return {"status": order.status, "waiting_for": "payment"}
+    runtime.wait_for_projection("warehouse_list", job.cause_position, wait_seconds)
     regions = warehouses(runtime.pool)
     result = app.allocate_order(order.id, sorted(regions), preferred_warehouses(order, regions), job_meta(job))
     return {"status": result.aggregate.status, "position": result.position}
