@@ -94,13 +94,12 @@ def run_batches(pool: Pool, job_id: int, batches: int) -> None:
 
 
 def batch_done(pool: Pool, run_id: int, batch_job_id: int, series: int) -> None:
-    """Count a finished batch once (a redelivered batch job finds its job row already done and never gets here
-    twice, but the guard on the batch's own result keeps the count exact anyway)."""
+    """Count a finished batch into its run, once: a batch redelivered after finishing adds nothing."""
     with pool.connection() as conn, conn.transaction():
         first = conn.execute(
-            "UPDATE jobs SET result = coalesce(result, '{}'::jsonb) || '{\"counted\": true}' "
-            "WHERE id = %s AND NOT coalesce(result ? 'counted', false) RETURNING 1",
-            (batch_job_id,),
+            "INSERT INTO forecast_run_batches (run_id, batch_job_id, series) VALUES (%s, %s, %s) "
+            "ON CONFLICT (batch_job_id) DO NOTHING RETURNING 1",
+            (run_id, batch_job_id, series),
         ).fetchone()
         if first is None:
             return

@@ -49,6 +49,7 @@ DATA_TABLES = (
     "sales_imports",
     "forecast_runs",
     "forecasts",
+    "forecast_run_batches",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",

@@ -269,3 +269,5 @@ def test_a_redelivered_batch_publishes_once(runtime: Runtime) -> None:
     assert first["series"] == second["series"] == 2
     with runtime.pool.connection() as conn:
         assert conn.execute("SELECT count(*) FROM forecasts").fetchone() == (2,)
+        run = conn.execute("SELECT batches_done, series, finished_at IS NOT NULL FROM forecast_runs").fetchone()
+    assert run == (1, 2, True)  # the batch counted once
