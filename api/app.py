@@ -48,7 +48,7 @@ from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
 from api.security import API_PREFIX, BearerAuthMiddleware, check_every_route_guarded
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.readdb import create_pool
+from infrastructure.eventstore.log import create_pool
 from infrastructure.settings import get_settings
 
 CONTROLLERS = [

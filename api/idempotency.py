@@ -21,8 +21,8 @@ from api.body import BodyTooLargeError, read_body, replay_receive
 from api.problems import PROBLEM_JSON, FieldError, problem, send_response
 from api.runtime import COMMAND_STARTED, Runtime
 from api.security import Principal
-from infrastructure import idempotency
-from infrastructure.idempotency import MAX_KEY_LENGTH, Claimed, InFlight, Mismatch, Replay
+from infrastructure.identity import idempotency
+from infrastructure.identity.idempotency import MAX_KEY_LENGTH, Claimed, InFlight, Mismatch, Replay
 
 HEADER = b"idempotency-key"
 

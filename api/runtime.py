@@ -29,8 +29,8 @@ from application.base import Result
 from application.shopops import ShopOps
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.projections import tracking
-from infrastructure.readdb import log_position
+from infrastructure.eventstore.log import log_position
+from infrastructure.readmodels import tracking
 from infrastructure.settings import Settings
 
 T = TypeVar("T")

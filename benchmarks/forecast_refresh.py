@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.forecast_speed import LENGTH, seasonal_naive_seconds, synthetic_panel  # noqa: E402
 from benchmarks.intake import drop_database, scratch_database  # noqa: E402
 from domain.base import Actor, Meta  # noqa: E402
-from infrastructure import forecast_store as store  # noqa: E402
 from infrastructure.bootstrap import bootstrap  # noqa: E402
+from infrastructure.forecasting import store  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 META = Meta(actor=Actor("bench", "admin"), correlation_id="bench")
@@ -76,12 +76,12 @@ def seed(url: str, skus: int) -> tuple[list[str], float]:
 
 def start(url: str, workers: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "DATABASE_URL": url, "SHOPOPS_WORKER_THREADS": "1", "SHOPOPS_FORECAST_REFRESH_AT": ""}
-    commands = [[sys.executable, "-m", "infrastructure.projections.runner"]]
+    commands = [[sys.executable, "-m", "cli", "projections"]]
     if os.environ.get("REDIS_URL"):
-        commands += [[sys.executable, "-m", "workers.main", "relay"]]
-        commands += [[sys.executable, "-m", "workers.main", "worker"] for _ in range(workers)]
+        commands += [[sys.executable, "-m", "workers", "relay"]]
+        commands += [[sys.executable, "-m", "workers", "worker"] for _ in range(workers)]
     else:
-        commands += [[sys.executable, "-m", "workers.main", "inprocess"]]
+        commands += [[sys.executable, "-m", "workers", "inprocess"]]
     return [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for c in commands]
 
 

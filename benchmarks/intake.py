@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from domain.base import Actor, Meta  # noqa: E402
 from infrastructure.bootstrap import bootstrap  # noqa: E402
-from infrastructure.migrate import migrate  # noqa: E402
-from infrastructure.projections.tracking import POSITIONS_SQL  # noqa: E402
+from infrastructure.eventstore.migrate import migrate  # noqa: E402
+from infrastructure.identity.users import add_user  # noqa: E402
+from infrastructure.readmodels.tracking import POSITIONS_SQL  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
-from infrastructure.users import add_user  # noqa: E402
 
 SKUS = [f"BENCH-{i:02d}" for i in range(10)]
 META = Meta(actor=Actor("bench", "admin"), correlation_id="bench")
@@ -73,12 +73,12 @@ def seed(url: str) -> None:
 def start_stack(url: str, port: int, dispatch: bool) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "DATABASE_URL": url}
     commands = [
-        [sys.executable, "-m", "infrastructure.cli", "api", "--port", str(port)],
-        [sys.executable, "-m", "infrastructure.projections.runner"],
+        [sys.executable, "-m", "api", "--port", str(port)],
+        [sys.executable, "-m", "cli", "projections"],
     ]
     if dispatch:
         mode = ["relay", "worker"] if os.environ.get("REDIS_URL") else ["inprocess"]
-        commands += [[sys.executable, "-m", "workers.main", m] for m in mode]
+        commands += [[sys.executable, "-m", "workers", m] for m in mode]
     return [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for c in commands]
 
 

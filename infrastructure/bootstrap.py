@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
 from domain.ticket import configure_sla
-from infrastructure.personal_data import PostgresVault
+from infrastructure.identity.personal_data import PostgresVault
 from infrastructure.settings import Settings, get_settings
 
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.migrate import migrate
+from infrastructure.eventstore.migrate import migrate
 from infrastructure.settings import Settings
 
 # The nightly forecast refresh would add jobs to every relay a test starts; tests that want it turn it on.

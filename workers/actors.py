@@ -9,8 +9,8 @@ from typing import Any
 
 import dramatiq
 
-from infrastructure.broker import JOBS_QUEUE, RUN_JOB, job_message
-from infrastructure.jobs import Job
+from infrastructure.jobs.broker import JOBS_QUEUE, RUN_JOB, job_message
+from infrastructure.jobs.ledger import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts

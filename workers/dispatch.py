@@ -10,8 +10,8 @@ from uuid import UUID
 
 from domain.base import Actor, Meta
 from domain.stock import Stock
-from infrastructure.jobs import Job
-from infrastructure.work_queries import backordered_orders, warehouses
+from infrastructure.jobs.ledger import Job
+from infrastructure.readmodels.work_queries import backordered_orders, warehouses
 from workers.runtime import Runtime
 
 DISPATCHER = Actor(id="dispatch", role="worker", kind="worker")

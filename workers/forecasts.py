@@ -9,11 +9,11 @@ from typing import Any
 
 from application.reactions import JobSpec
 from domain.base import Actor, Meta
-from infrastructure import forecast_store as store
-from infrastructure.broker import enqueuer
-from infrastructure.jobs import Job
+from infrastructure.forecasting import store
+from infrastructure.jobs.broker import enqueuer
+from infrastructure.jobs.ledger import Job
+from infrastructure.readmodels.work_queries import warehouses
 from infrastructure.settings import Settings
-from infrastructure.work_queries import warehouses
 from workers.broker import broker
 from workers.runtime import Runtime
 
@@ -52,8 +52,7 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
     horizon = int(job.payload["horizon"])
     until = date.fromisoformat(job.payload["until"])
     # pandas, statsmodels and xgboost load only in a process that forecasts (workers start fast).
-    from infrastructure import forecast_frames as frames
-    from infrastructure.forecasting import forecast_with_report
+    from infrastructure.forecasting import forecast_with_report, frames
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from domain.base import Actor, Meta
 from domain.stock import Stock
-from infrastructure.forecast_store import demand_forecast
-from infrastructure.jobs import Job
-from infrastructure.work_queries import warehouses
+from infrastructure.forecasting.store import demand_forecast
+from infrastructure.jobs.ledger import Job
+from infrastructure.readmodels.work_queries import warehouses
 from workers.runtime import Runtime
 
 REORDER = Actor(id="reorder", role="worker", kind="worker")

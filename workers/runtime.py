@@ -11,9 +11,9 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.jobs import JobLedger
+from infrastructure.jobs.ledger import JobLedger
+from infrastructure.readmodels.work_queries import projection_position
 from infrastructure.settings import Settings, get_settings
-from infrastructure.work_queries import projection_position
 
 
 @dataclass

@@ -12,8 +12,14 @@ from uuid import UUID
 from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from domain.triage import DEFAULT_RULES, classify
-from infrastructure.jobs import Job
-from infrastructure.work_queries import Pool, agent_codes, breached_tickets, recent_ticket_count, waiting_tickets
+from infrastructure.jobs.ledger import Job
+from infrastructure.readmodels.work_queries import (
+    Pool,
+    agent_codes,
+    breached_tickets,
+    recent_ticket_count,
+    waiting_tickets,
+)
 from workers.runtime import Runtime
 
 TRIAGE = Actor(id="tickets", role="worker", kind="worker")

@@ -10,7 +10,7 @@ from api.roles import AGENT_READ, AGENT_WRITE
 from api.runtime import etag
 from api.schemas import AgentIn
 from api.views import AgentOut, Page, agent_view, page
-from infrastructure.projections import ticket_queue
+from infrastructure.readmodels import ticket_queue
 
 
 class AgentController(Controller):

@@ -19,8 +19,8 @@ from api.roles import AUDIT_READ
 from api.runtime import Runtime, runtime_of
 from api.views import Out, Page
 from application.shopops import ShopOps
-from infrastructure.projections import audit_timeline
-from infrastructure.readdb import StoredRecord, stream_records
+from infrastructure.eventstore.log import StoredRecord, stream_records
+from infrastructure.readmodels import audit_timeline
 
 EVENT_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta", "originator_topic"})
 

@@ -14,8 +14,8 @@ from psycopg_pool import ConnectionPool
 from api.roles import AUDIT_READ
 from api.runtime import runtime_of
 from api.views import Out
-from infrastructure.audit_chain import AuditChain, SigningKey
-from infrastructure.audit_export import export_line, in_window
+from infrastructure.audit.chain import AuditChain, SigningKey
+from infrastructure.audit.export import export_line, in_window
 
 BATCH = 500
 

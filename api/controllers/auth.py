@@ -15,7 +15,7 @@ from api.runtime import ApiRequest, runtime_of
 from api.schemas import TokenRequest
 from api.security import PUBLIC_OPT, issue_token
 from api.views import MeOut, TokenOut
-from infrastructure import users
+from infrastructure.identity import users
 
 LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 30), store="login_rate_limit")
 

@@ -12,8 +12,8 @@ from api.masking import mask_contact
 from api.params import NO_CONTROL, Db
 from api.roles import CUSTOMER_ERASE, CUSTOMER_READ, UNMASKED_CONTACT
 from api.runtime import ApiRequest, request_id
-from infrastructure.personal_data import CONTACT_FIELDS, erase, record_pii_access, unseal
-from infrastructure.projections import customer_profile
+from infrastructure.identity.personal_data import CONTACT_FIELDS, erase, record_pii_access, unseal
+from infrastructure.readmodels import customer_profile
 
 
 async def _may_see_contact(request: ApiRequest, db: Any, customer_id: str, *, unmask: bool, reason: str | None) -> bool:

@@ -15,7 +15,7 @@ from api.runtime import ApiRequest, request_id, runtime_of
 from api.schemas import ForecastRefreshIn
 from api.security import require_warehouses, warehouse_scope
 from api.views import Out, Page
-from infrastructure import forecast_queries as queries
+from infrastructure.forecasting import queries
 
 WarehouseFilter = Annotated[
     str | None, QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="warehouse code")

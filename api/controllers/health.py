@@ -12,9 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.metrics import REGISTRY, record_jobs, record_lag
 from api.runtime import runtime_of
 from api.views import Out
-from infrastructure import job_queries
-from infrastructure.projections import tracking
-from infrastructure.readdb import log_position
+from infrastructure.eventstore.log import log_position
+from infrastructure.jobs import queries as job_queries
+from infrastructure.readmodels import tracking
 
 
 class ReadyOut(Out, kw_only=True):

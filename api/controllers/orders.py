@@ -29,8 +29,8 @@ from api.schemas import CancelIn, OrderIn, PaymentIn, ReturnIn, ShipmentIn, orde
 from api.security import require_warehouses, warehouse_scope
 from api.views import OrderOut, Page, order_view, page
 from application.base import Result
-from infrastructure.personal_data import unseal
-from infrastructure.projections import order_summary
+from infrastructure.identity.personal_data import unseal
+from infrastructure.readmodels import order_summary
 
 
 async def _respond(commands: Commands, result: Result, status_code: int) -> Response[OrderOut]:

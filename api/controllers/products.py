@@ -12,7 +12,7 @@ from api.roles import ANY_ROLE, CATALOG_WRITE
 from api.runtime import etag
 from api.schemas import ProductIn
 from api.views import Page, ProductOut, page, product_view
-from infrastructure.projections import product_catalog
+from infrastructure.readmodels import product_catalog
 
 
 class ProductController(Controller):

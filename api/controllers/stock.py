@@ -17,7 +17,7 @@ from api.schemas import AdjustmentIn, PolicyIn, ReceiptIn
 from api.security import require_warehouses, warehouse_scope
 from api.views import Page, StockOut, page, stock_view
 from application.base import Result
-from infrastructure.projections import stock_levels
+from infrastructure.readmodels import stock_levels
 
 
 def _stock_response(result: Result) -> Response[StockOut]:

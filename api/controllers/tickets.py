@@ -17,7 +17,7 @@ from api.views import Page, TicketOut, page, ticket_view
 from application.base import Result
 from application.errors import NotFoundError
 from domain.base import UnknownReferenceError
-from infrastructure.projections import ticket_queue
+from infrastructure.readmodels import ticket_queue
 
 
 def _respond(result: Result, status_code: int) -> Response[TicketOut]:

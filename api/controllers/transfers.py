@@ -17,7 +17,7 @@ from api.schemas import TransferIn
 from api.security import require_warehouses, warehouse_scope
 from api.views import TransferOut, transfer_view
 from domain.stock import Transfer
-from infrastructure.projections import stock_levels
+from infrastructure.readmodels import stock_levels
 
 
 class TransferController(Controller):

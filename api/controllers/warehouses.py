@@ -10,7 +10,7 @@ from api.roles import ANY_ROLE, CATALOG_WRITE
 from api.runtime import etag
 from api.schemas import WarehouseIn
 from api.views import Page, WarehouseOut, page, warehouse_view
-from infrastructure.projections import warehouse_list
+from infrastructure.readmodels import warehouse_list
 
 
 class WarehouseController(Controller):

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.security import issue_token
 from infrastructure.bootstrap import Container
-from infrastructure.projections.runner import run_projections
+from infrastructure.readmodels.runner import run_projections
 from infrastructure.settings import Settings
 
 PROBLEM = "application/problem+json"

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.roles import ROLES
 from api.security import check_every_route_guarded
 from infrastructure.bootstrap import Container
-from infrastructure.users import add_user
+from infrastructure.identity.users import add_user
 from tests.api.conftest import Api, assert_problem
 from tests.faults.conftest import REDIS_URL
 

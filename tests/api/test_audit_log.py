@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from infrastructure.audit_chain import AuditChain
+from infrastructure.audit.chain import AuditChain
 from tests.api.conftest import Api
 
 

@@ -15,7 +15,7 @@ from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from domain.replenishment import DemandForecast
 from infrastructure.bootstrap import Container
-from infrastructure.jobs import JobLedger
+from infrastructure.jobs.ledger import JobLedger
 from tests.api.conftest import Api, assert_problem
 
 FORECAST_4 = DemandForecast(4.0, 1.0, 0, "test", "2026-01-01T00:00:00+00:00")

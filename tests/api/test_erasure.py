@@ -10,7 +10,7 @@ import subprocess
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from infrastructure.audit_chain import AuditChain
+from infrastructure.audit.chain import AuditChain
 from tests.api.conftest import Api, assert_problem, money
 
 EMAIL = "erase.me@example.com"

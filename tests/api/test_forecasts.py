@@ -14,9 +14,9 @@ import pandas as pd
 import psycopg
 import pytest
 
-from infrastructure import forecast_frames
-from infrastructure import forecast_store as store
-from infrastructure.jobs import Job
+from infrastructure.forecasting import frames as forecast_frames
+from infrastructure.forecasting import store
+from infrastructure.jobs.ledger import Job
 from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem
 from workers.forecasts import forecast_batch, refresh_forecasts, scheduled_refresh

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infrastructure.users import add_user
+from infrastructure.identity.users import add_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,16 +36,14 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_or_schema_violation(
     env = {**os.environ, "DATABASE_URL": clean_db, "SHOPOPS_SECRET_KEY": "fuzz-secret-key-with-at-least-32-bytes!!"}
     log = (tmp_path / "api.log").open("wb")
     api = subprocess.Popen(
-        [sys.executable, "-m", "infrastructure.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "api", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=log,
     )
     # The read models follow the log as in production, so `?min_position=` within the log is answered, not 503.
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "infrastructure.projections.runner"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
+    runner = subprocess.Popen([sys.executable, "-m", "cli", "projections"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

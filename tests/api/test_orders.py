@@ -12,7 +12,7 @@ from api.app import create_app
 from api.security import issue_token
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.idempotency import request_hash
+from infrastructure.identity.idempotency import request_hash
 from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem, event_count, money, order_body
 

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 COMMANDS = {
-    "projections": [sys.executable, "-m", "infrastructure.projections.runner"],
-    "relay": [sys.executable, "-m", "workers.main", "relay"],
-    "worker": [sys.executable, "-m", "workers.main", "worker"],
+    "projections": [sys.executable, "-m", "cli", "projections"],
+    "relay": [sys.executable, "-m", "workers", "relay"],
+    "worker": [sys.executable, "-m", "workers", "worker"],
 }
 
 

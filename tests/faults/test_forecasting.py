@@ -15,8 +15,8 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, Meta
-from infrastructure import forecast_store as store
 from infrastructure.bootstrap import Container
+from infrastructure.forecasting import store
 from tests.faults.conftest import Stack, wait_until
 
 META = Meta(actor=Actor("planner", "ops"), correlation_id="forecast-fault-test")

@@ -21,8 +21,8 @@ from psycopg_pool import ConnectionPool
 from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.broker import job_message
-from infrastructure.jobs import JobLedger
+from infrastructure.jobs.broker import job_message
+from infrastructure.jobs.ledger import JobLedger
 from tests.faults.conftest import Stack, wait_until
 
 META = Meta(actor=Actor("storefront", "integration"), correlation_id="fault-test")

@@ -13,7 +13,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, Meta
-from infrastructure.audit_chain import AuditChain, SigningKey
+from infrastructure.audit.chain import AuditChain, SigningKey
 from infrastructure.bootstrap import Container
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="test")

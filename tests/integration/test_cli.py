@@ -280,12 +280,12 @@ def test_up_restarts_a_crashed_part(fresh_url: str, tmp_path: Path) -> None:
     up = Up(tmp_path, _env(DATABASE_URL=fresh_url))
     try:
         up.wait_live()
-        crashed = _child(up, "infrastructure.projections.runner")
+        crashed = _child(up, "cli projections")
         crashed.kill()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(AssertionError, psutil.NoSuchProcess):
-                if _child(up, "infrastructure.projections.runner").pid != crashed.pid:
+                if _child(up, "cli projections").pid != crashed.pid:
                     break
             time.sleep(0.3)
         else:

@@ -14,8 +14,8 @@ from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.jobs import JobLedger
-from infrastructure.relay import Relay
+from infrastructure.jobs.ledger import JobLedger
+from infrastructure.jobs.relay import Relay
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="req-42")
 

@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from domain.base import Actor, Meta
 from domain.ticket import sla_deadlines
 from infrastructure.bootstrap import Container
-from infrastructure.projections import (
+from infrastructure.readmodels import (
     customer_profile,
     order_summary,
     product_catalog,
@@ -30,8 +30,8 @@ from infrastructure.projections import (
     tracking,
     warehouse_list,
 )
-from infrastructure.projections.base import Projector
-from infrastructure.projections.registry import PROJECTIONS
+from infrastructure.readmodels.base import Projector
+from infrastructure.readmodels.registry import PROJECTIONS
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
 TABLES = sorted({t for p in PROJECTIONS.values() for t in p.tables})

@@ -18,8 +18,8 @@ import pytest
 
 from domain.stock import Stock
 from infrastructure.bootstrap import Container
-from infrastructure.projections.registry import PROJECTIONS
-from infrastructure.projections.runner import rebuild, run_projections
+from infrastructure.readmodels.registry import PROJECTIONS
+from infrastructure.readmodels.runner import rebuild, run_projections
 from infrastructure.settings import Settings
 from tests.integration.test_projections import (
     META,
@@ -111,7 +111,7 @@ def test_a_runner_killed_mid_stream_resumes_to_exactly_what_a_rebuild_gives(
     log = log_path.open("ab")
 
     def start() -> subprocess.Popen[bytes]:
-        argv = [sys.executable, "-m", "infrastructure.projections.runner"]
+        argv = [sys.executable, "-m", "cli", "projections"]
         return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
 
     runner, seen = start(), 0

@@ -17,11 +17,11 @@ from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, DomainError, Meta
 from domain.clearance import ClearancePolicy, clearance_suggestion
-from infrastructure import forecast_frames
-from infrastructure import forecast_store as store
 from infrastructure.bootstrap import Container
-from infrastructure.projections.base import Projector
-from infrastructure.projections.sales_history import projection
+from infrastructure.forecasting import frames as forecast_frames
+from infrastructure.forecasting import store
+from infrastructure.readmodels.base import Projector
+from infrastructure.readmodels.sales_history import projection
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="t")
 DAY1 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)

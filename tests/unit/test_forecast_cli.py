@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from infrastructure.cli import main
-from infrastructure.forecasting.cli import forecast
+from cli.forecast import forecast
+from cli.main import main
 
 HEADER = "series_id,date,mean,lower_80,upper_80,lower_95,upper_95,model"
 

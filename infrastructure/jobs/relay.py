@@ -12,7 +12,7 @@ from typing import Any
 
 from application.reactions import JobSpec, jobs_for
 from application.shopops import ShopOps
-from infrastructure.jobs import JobLedger
+from infrastructure.jobs.ledger import JobLedger
 
 log = logging.getLogger("shopops.relay")
 

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.catalog import Product, Warehouse
-from infrastructure.projections.base import Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
 
 products = Projection("product_catalog", ("product_catalog",))
 warehouses = Projection("warehouse_list", ("warehouse_list",))

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg import Cursor
 
-from infrastructure.projections.base import Projection
+from infrastructure.readmodels.base import Projection
 
 
 def indexed(cur: Cursor[Any], event: Any, position: int) -> None:

@@ -1,7 +1,8 @@
 """The `shopops` command line (click): the operating contract of http-api.md "Operating it".
 
-This is the process composition root: it starts the API (uvicorn, by import string), the projection
-runner, the relay and the workers (as `python -m workers.main ...` children), so it never imports the edges.
+A process edge beside `api/` and `workers/`: it never imports them. `shopops api` and `shopops worker|relay`
+replace this process with the other edges' own programs (`python -m api`, `python -m workers`); every
+command gets its pools and applications from `infrastructure.bootstrap`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,7 +44,7 @@ def main(verbose: bool) -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database at DATABASE_URL to the latest schema (safe to run again)."""
-    from infrastructure.migrate import migrate as run_migrations
+    from infrastructure.eventstore.migrate import migrate as run_migrations
 
     applied = run_migrations(_settings().require_database_url())
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
@@ -59,7 +61,7 @@ def user() -> None:
 @click.option("--warehouse", "warehouses", multiple=True, help="Warehouse codes a warehouse user may act on.")
 def user_add(name: str, roles: tuple[str, ...], warehouses: tuple[str, ...]) -> None:
     """Create or update a user; the password is read from standard input (one line)."""
-    from infrastructure.users import add_user
+    from infrastructure.identity.users import add_user
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -79,18 +81,7 @@ def user_add(name: str, roles: tuple[str, ...], warehouses: tuple[str, ...]) -> 
 @click.option("--workers", default=1, show_default=True, type=int, help="API processes.")
 def api(host: str, port: int, workers: int) -> None:
     """Run the HTTP API alone (any number of these may run)."""
-    import uvicorn
-
-    _settings()
-    uvicorn.run(
-        "api.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        proxy_headers=False,
-    )
+    _exec_module("api", "--host", host, "--port", str(port), "--workers", str(workers))
 
 
 class _RunOrSubcommand(click.Group):
@@ -108,22 +99,22 @@ def projections(ctx: click.Context) -> None:
     """Run the projection runners (all, or the NAMEs given) until SIGINT/SIGTERM; `rebuild` rebuilds read models."""
     if ctx.invoked_subcommand is not None:
         return
-    from infrastructure.projections.registry import PROJECTIONS
-    from infrastructure.projections.runner import main as run
+    from infrastructure.readmodels.registry import PROJECTIONS
+    from infrastructure.readmodels.runner import run_projections
 
     names: list[str] = ctx.meta.get("names", [])
     unknown = sorted(set(names) - PROJECTIONS.keys())
     if unknown:
         raise click.UsageError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(sorted(PROJECTIONS))}")
-    _settings()
-    sys.exit(run(names))
+    logging.getLogger().setLevel(logging.INFO)
+    run_projections(_settings(), names or None, _stop_on_signals())
 
 
 @projections.command("rebuild")
 @click.argument("name", required=False)
 def projections_rebuild(name: str | None) -> None:
     """Rebuild one read model (or all) from zero, with progress; stop its runner first."""
-    from infrastructure.projections.runner import rebuild
+    from infrastructure.readmodels.runner import rebuild
 
     def progress(projection: str, done: int, total: int) -> None:
         click.echo(f"\r{projection}: {done}/{total} events", err=True, nl=False)
@@ -138,13 +129,20 @@ def projections_rebuild(name: str | None) -> None:
 @main.command()
 def relay() -> None:
     """Follow the event log into the job ledger and send the jobs (needs REDIS_URL)."""
-    _exec_module("workers.main", "relay")
+    _exec_module("workers", "relay")
 
 
 @main.command()
 def worker() -> None:
     """Run the Dramatiq actors on the jobs queue (REDIS_URL)."""
-    _exec_module("workers.main", "worker")
+    _exec_module("workers", "worker")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def _exec_module(module: str, *args: str) -> None:
@@ -160,7 +158,7 @@ def jobs() -> None:
 def _ledger() -> Any:
     from psycopg_pool import ConnectionPool
 
-    from infrastructure.jobs import JobLedger
+    from infrastructure.jobs.ledger import JobLedger
 
     pool: ConnectionPool[Any] = ConnectionPool(_settings().require_database_url(), min_size=1, max_size=2)
     return JobLedger(pool)
@@ -191,7 +189,7 @@ def audit() -> None:
 def _chain() -> Any:
     from psycopg_pool import ConnectionPool
 
-    from infrastructure.audit_chain import AuditChain, SigningKey
+    from infrastructure.audit.chain import AuditChain, SigningKey
 
     settings = _settings()
     key = SigningKey.load(settings.shopops_audit_key) if settings.shopops_audit_key else None
@@ -214,7 +212,7 @@ def audit_verify() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True, help="file, or - for stdout")
 def audit_export(start: datetime | None, end: datetime | None, out: str) -> None:
     """Every event (who, when, why, data) as NDJSON, streamed in log order, with progress on stderr."""
-    from infrastructure.audit_export import export_to
+    from infrastructure.audit.export import export_to
     from infrastructure.bootstrap import bootstrap
 
     settings = _settings()
@@ -251,7 +249,7 @@ def audit_chain(once: bool) -> None:
 @audit.command("keygen")
 def audit_keygen() -> None:
     """Print a new Ed25519 private key (PEM) for SHOPOPS_AUDIT_KEY; keep it out of the database."""
-    from infrastructure.audit_chain import SigningKey
+    from infrastructure.audit.chain import SigningKey
 
     click.echo(SigningKey.generate_pem())
 
@@ -265,7 +263,7 @@ def up(host: str, port: int, demo: bool) -> None:
 
     Without DATABASE_URL the embedded PostgreSQL starts (data in SHOPOPS_DATA_DIR, default ./var);
     without REDIS_URL the relay and worker share one process with an in-process broker."""
-    from infrastructure.launch import launch
+    from cli.up import launch
 
     sys.exit(launch(get_settings(), host, port, demo))
 
@@ -287,7 +285,7 @@ def sales() -> None:
 def sales_import(file: Any, imported_by: str) -> None:
     """Import daily sales from an ERP CSV for a cold start: columns date,sku,units and optionally
     warehouse,channel,revenue|unit_price,promo. A day imported again replaces the earlier import."""
-    from infrastructure.forecast_store import SalesImportError, import_sales
+    from infrastructure.forecasting.store import SalesImportError, import_sales
 
     with _pool() as pool:
         try:
@@ -307,7 +305,7 @@ def forecast_refresh(skus: tuple[str, ...], wait: bool, timeout: float) -> None:
     """Ask the workers to refresh forecasts now (the same as POST /api/v1/forecasts/refresh)."""
     import time
 
-    from infrastructure.forecast_store import refresh_status, request_refresh
+    from infrastructure.forecasting.store import refresh_status, request_refresh
 
     with _pool() as pool:
         job_id = request_refresh(pool, list(skus) or None, "cli")
@@ -326,7 +324,7 @@ def forecast_refresh(skus: tuple[str, ...], wait: bool, timeout: float) -> None:
 
 
 def _register_forecast() -> None:
-    from infrastructure.forecasting.cli import forecast
+    from cli.forecast import forecast
 
     forecast.add_command(forecast_refresh)
     main.add_command(forecast)

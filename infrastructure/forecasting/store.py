@@ -1,6 +1,6 @@
 """Forecasting's database side for workers, the API and the CLI: refresh runs, the latest forecast for
 reorder, ERP imports. (The pandas side — history frames in, published forecasts out — is
-`infrastructure.forecast_frames`, imported only where forecasts are computed.)
+`infrastructure.forecasting.frames`, imported only where forecasts are computed.)
 
 A series is one SKU in one warehouse, or the SKU over all warehouses (warehouse '' in `forecasts`). The
 history is the `sales_history` view (order events plus imported ERP sales), daily, up to yesterday (the

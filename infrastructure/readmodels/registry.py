@@ -1,6 +1,6 @@
 """Every read model, by name (the order is the order `rebuild` runs them in)."""
 
-from infrastructure.projections import (
+from infrastructure.readmodels import (
     audit_timeline,
     catalog,
     customer_profile,
@@ -9,7 +9,7 @@ from infrastructure.projections import (
     stock_levels,
     ticket_queue,
 )
-from infrastructure.projections.base import Projection
+from infrastructure.readmodels.base import Projection
 
 PROJECTIONS: dict[str, Projection] = {
     p.name: p

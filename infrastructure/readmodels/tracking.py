@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from infrastructure.projections.registry import PROJECTIONS
+from infrastructure.readmodels.registry import PROJECTIONS
 
 POSITIONS_SQL = " UNION ALL ".join(
     f"SELECT '{name}' AS name, coalesce((SELECT notification_id FROM {name}_tracking "  # noqa: S608 - fixed names

@@ -9,7 +9,7 @@ from psycopg import Cursor
 
 from domain.order import Order
 from domain.ticket import Ticket
-from infrastructure.projections.base import Projection
+from infrastructure.readmodels.base import Projection
 
 projection = Projection("customer_profile", ("customer_profile",))
 

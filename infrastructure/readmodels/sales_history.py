@@ -16,7 +16,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.order import Order
-from infrastructure.projections.base import Projection
+from infrastructure.readmodels.base import Projection
 
 projection = Projection("sales_history", ("sales_daily", "sales_order_lines"))
 on = projection.on

@@ -10,8 +10,8 @@ import threading
 
 from dramatiq import Worker
 
-from infrastructure.broker import JOBS_QUEUE, enqueuer
-from infrastructure.relay import Relay
+from infrastructure.jobs.broker import JOBS_QUEUE, enqueuer
+from infrastructure.jobs.relay import Relay
 from infrastructure.settings import get_settings
 from workers.actors import run_job
 from workers.broker import broker

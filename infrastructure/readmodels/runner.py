@@ -1,12 +1,10 @@
 """Running the projections: `run_projections` (one ordered reader per read model, each in its own thread,
-restarted after errors) and `rebuild` (from zero, with progress). `python -m infrastructure.projections.runner
-[NAME ...]` runs them until SIGINT/SIGTERM."""
+restarted after errors) and `rebuild` (from zero, with progress). `shopops projections [NAME ...]` runs them
+until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -15,10 +13,10 @@ from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.projections.base import Pool, Projector
-from infrastructure.projections.log_listener import LogListener
-from infrastructure.projections.registry import PROJECTIONS
-from infrastructure.settings import Settings, get_settings
+from infrastructure.readmodels.base import Pool, Projector
+from infrastructure.readmodels.log_listener import LogListener
+from infrastructure.readmodels.registry import PROJECTIONS
+from infrastructure.settings import Settings
 
 __all__ = ["PROJECTIONS", "rebuild", "run_projections"]
 
@@ -113,16 +111,3 @@ def _reporter(progress: Callable[[str, int, int], None] | None, name: str, total
     if progress is None:
         return None
     return lambda position: progress(name, position, total)
-
-
-def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    run_projections(get_settings(), argv or None, stop)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from psycopg.types.json import Jsonb
 
-from infrastructure.forecast_store import ALL_WAREHOUSES, FREQ, SEPARATOR, Pool, split_series_id
+from infrastructure.forecasting.store import ALL_WAREHOUSES, FREQ, SEPARATOR, Pool, split_series_id
 
 
 def load_history(pool: Pool, skus: Sequence[str], until: date, days: int) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -9,10 +9,10 @@ import secrets
 
 import click
 
+from cli.supervisor import Supervisor
 from infrastructure.bootstrap import bootstrap
-from infrastructure.migrate import migrate
+from infrastructure.eventstore.migrate import migrate
 from infrastructure.settings import Settings
-from infrastructure.supervisor import Supervisor
 
 log = logging.getLogger("shopops.up")
 
@@ -21,7 +21,7 @@ def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
     server = None
     env = dict(os.environ)
     if not settings.database_url:
-        from infrastructure.embedded import start_embedded
+        from infrastructure.eventstore.embedded import start_embedded
 
         click.echo(f"DATABASE_URL not set: starting the embedded PostgreSQL in {settings.shopops_data_dir}/pg ...")
         server, url = start_embedded(settings.shopops_data_dir)
@@ -32,15 +32,15 @@ def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
     if demo:
         _load_demo(settings, host, port)
     supervisor = Supervisor(env)
-    supervisor.add("api", "infrastructure.cli", "api", "--host", host, "--port", str(port))
-    supervisor.add("projections", "infrastructure.projections.runner")
+    supervisor.add("api", "api", "--host", host, "--port", str(port))
+    supervisor.add("projections", "cli", "projections")
     if settings.redis_url:
-        supervisor.add("relay", "workers.main", "relay")
-        supervisor.add("worker", "workers.main", "worker")
+        supervisor.add("relay", "workers", "relay")
+        supervisor.add("worker", "workers", "worker")
     else:
         click.echo("REDIS_URL not set: relay and worker share one process with an in-process broker")
-        supervisor.add("jobs", "workers.main", "inprocess")
-    supervisor.add("audit-chain", "infrastructure.cli", "audit", "chain")
+        supervisor.add("jobs", "workers", "inprocess")
+    supervisor.add("audit-chain", "cli", "audit", "chain")
     click.echo(f"shopops is up: http://{host}:{port}/api/v1 (docs: http://{host}:{port}/schema) — Ctrl-C stops it")
     try:
         return supervisor.run()
@@ -50,8 +50,8 @@ def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
 
 
 def _load_demo(settings: Settings, host: str, port: int) -> None:
-    from infrastructure.demo import load_demo
-    from infrastructure.users import add_user
+    from cli.demo import load_demo
+    from infrastructure.identity.users import add_user
 
     container = bootstrap(settings)
     try:

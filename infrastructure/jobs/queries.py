@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infrastructure.jobs import RELAY_NAME
-from infrastructure.projections.base import decode_cursor, next_cursor
+from infrastructure.jobs.ledger import RELAY_NAME
+from infrastructure.readmodels.base import decode_cursor, next_cursor
 
 
 def _job(row: Any) -> dict[str, Any]:

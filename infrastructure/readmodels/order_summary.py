@@ -13,7 +13,7 @@ import asyncpg
 from psycopg import Cursor
 
 from domain.order import Order
-from infrastructure.projections.base import Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
 
 projection = Projection("order_summary", ("order_summary_lines", "order_summary"))
 on = projection.on

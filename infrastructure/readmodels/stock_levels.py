@@ -10,7 +10,7 @@ from psycopg import Cursor
 
 from domain.replenishment import Replenishment
 from domain.stock import Stock, Transfer
-from infrastructure.projections.base import Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.base import Projection, decode_cursor, next_cursor
 
 projection = Projection("stock_levels", ("stock_levels", "stock_transfers", "replenishments"))
 on = projection.on

@@ -10,7 +10,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from domain.ticket import Agent, Ticket, sla_deadlines
-from infrastructure.projections.base import Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.base import Projection, decode_cursor, next_cursor
 
 projection = Projection("ticket_queue", ("ticket_queue", "ticket_agents"))
 on = projection.on
