@@ -47,8 +47,7 @@ from api.metrics import MetricsMiddleware
 from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
 from api.security import API_PREFIX, BearerAuthMiddleware, check_every_route_guarded
-from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.eventstore.log import create_pool
+from infrastructure.bootstrap import Container, bootstrap, open_read_pool
 from infrastructure.settings import get_settings
 
 CONTROLLERS = [
@@ -78,7 +77,7 @@ CONTROLLERS = [
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Open the read pool for the app's lifetime; close it and the container (event-store pool) at shutdown."""
     runtime: Runtime = app.state.runtime
-    runtime.pool = await create_pool(runtime.settings)
+    runtime.pool = await open_read_pool(runtime.settings)
     try:
         yield
     finally:

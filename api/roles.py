@@ -7,8 +7,7 @@ are further limited to their own warehouses by the handler (`api.security.requir
 from __future__ import annotations
 
 from api.security import allow
-
-ROLES = ("admin", "ops", "warehouse", "support", "finance", "auditor", "integration")
+from infrastructure.identity.users import ROLES
 
 ANY_ROLE = allow(*ROLES)
 

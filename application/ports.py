@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 
@@ -11,3 +13,25 @@ class PersonalDataVault(Protocol):
     def seal(self, customer: dict[str, Any]) -> dict[str, Any]:
         """`{id, name, email, phone, address}` → `{id, sealed}`; the id stays readable."""
         ...
+
+
+@dataclass(frozen=True)
+class ClearanceCandidate:
+    """One SKU × warehouse with stock, as the clearance use case needs it."""
+
+    sku: str
+    warehouse: str
+    category: str | None
+    available: int
+    sold_by_day: dict[date, int]
+    forecast_daily_mean: float | None = None
+    forecast_id: int | None = None
+    forecast_model: str | None = None
+
+
+class ClearanceQueries(Protocol):
+    """Stock with units available and what sold recently, optionally narrowed to warehouses or a SKU."""
+
+    async def clearance_candidates(
+        self, window_days: int, warehouses: list[str] | None, warehouse: str | None, sku: str | None
+    ) -> list[ClearanceCandidate]: ...

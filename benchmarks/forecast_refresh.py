@@ -35,7 +35,7 @@ from benchmarks.forecast_speed import LENGTH, seasonal_naive_seconds, synthetic_
 from benchmarks.intake import drop_database, scratch_database  # noqa: E402
 from domain.base import Actor, Meta  # noqa: E402
 from infrastructure.bootstrap import bootstrap  # noqa: E402
-from infrastructure.forecasting import store  # noqa: E402
+from infrastructure.forecasting import runs, store  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 META = Meta(actor=Actor("bench", "admin"), correlation_id="bench")
@@ -97,11 +97,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             while len(store.all_skus(pool)) < len(skus):  # the catalogue read model has every SKU
                 time.sleep(0.5)
             started = time.perf_counter()
-            job_id = store.request_refresh(pool, None, "bench")
-            status = store.refresh_status(pool, job_id)
-            while not status["finished"] and not status["failed"]:
+            job_id = runs.request_refresh(pool, None, "bench")
+            status = runs.refresh_run(pool, job_id) or {}
+            while status.get("status") not in ("done", "failed"):
                 time.sleep(1.0)
-                status = store.refresh_status(pool, job_id)
+                status = runs.refresh_run(pool, job_id) or {}
                 print(f"  {status['batches_done']}/{status['batches']} batches", file=sys.stderr)
             wall = time.perf_counter() - started
             with pool.connection() as conn:

@@ -1,4 +1,4 @@
-"""`shopops forecast predict|evaluate`: the engine on CSV files (http-api.md "Operating it").
+"""`shopops forecast predict|evaluate` (the engine on CSV files, http-api.md "Operating it") and `refresh`.
 
 Bad input is a usage error: one line on stderr, exit code 2, no traceback. Progress goes to stderr so the
 evaluate report on stdout stays machine-readable.
@@ -15,6 +15,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from cli.context import container
+from domain.base import DomainError
+from infrastructure.forecasting import runs
 from infrastructure.forecasting.engine import forecast as run_forecast
 from infrastructure.forecasting.evaluation import evaluate as run_evaluate
 from infrastructure.forecasting.panel import ForecastInputError
@@ -123,3 +126,28 @@ def _progress() -> Callable[[str], None]:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     return say
+
+
+@forecast.command("refresh")
+@click.option("--sku", "skus", multiple=True, help="Only these SKUs (default: the whole catalogue).")
+@click.option("--wait", is_flag=True, help="Wait until every batch is done.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait at most.")
+def refresh(skus: tuple[str, ...], wait: bool, timeout: float) -> None:
+    """Ask the workers to refresh forecasts now (the same as POST /api/v1/forecasts/refresh)."""
+    with container() as c:
+        try:
+            job_id = runs.request_refresh(c.pool, list(skus) or None, "cli")
+        except DomainError as error:
+            raise ForecastUsageError(str(error)) from None
+        click.echo(f"refresh job {job_id} requested")
+        deadline = time.monotonic() + timeout
+        while wait:
+            status = runs.refresh_run(c.pool, job_id) or {}
+            click.echo(f"  {status.get('status')}: {status.get('batches_done')}/{status.get('batches')}", err=True)
+            if status.get("status") == "failed":
+                raise click.ClickException(f"refresh {job_id} failed: {status}")
+            if status.get("status") == "done":
+                break
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"refresh {job_id} not finished after {timeout:.0f} s")
+            time.sleep(2.0)

@@ -14,14 +14,11 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
-from typing import Any
 
 import click
 
+from infrastructure.identity.users import ROLES
 from infrastructure.settings import Settings, get_settings
-
-ROLES = ("admin", "ops", "warehouse", "support", "finance", "auditor", "integration")
 
 
 def _settings() -> Settings:
@@ -133,9 +130,15 @@ def relay() -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Run the Dramatiq actors on the jobs queue (REDIS_URL)."""
-    _exec_module("workers", "worker")
+@click.option(
+    "--queues",
+    default="dispatch,tickets,reorder,outbound,forecasts",
+    show_default=True,
+    help="Comma-separated queues this worker consumes (one queue per kind of work).",
+)
+def worker(queues: str) -> None:
+    """Run the Dramatiq actors (REDIS_URL); long work (forecasts, outbound pushes) has threads of its own."""
+    _exec_module("workers", "worker", "--queues", queues)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -148,110 +151,6 @@ def _stop_on_signals() -> threading.Event:
 def _exec_module(module: str, *args: str) -> None:
     _settings()
     os.execv(sys.executable, [sys.executable, "-m", module, *args])  # noqa: S606 - our own interpreter and module
-
-
-@main.group()
-def jobs() -> None:
-    """The job ledger: list jobs, retry parked ones."""
-
-
-def _ledger() -> Any:
-    from psycopg_pool import ConnectionPool
-
-    from infrastructure.jobs.ledger import JobLedger
-
-    pool: ConnectionPool[Any] = ConnectionPool(_settings().require_database_url(), min_size=1, max_size=2)
-    return JobLedger(pool)
-
-
-@jobs.command("list")
-@click.option("--status", type=click.Choice(["pending", "running", "done", "parked"]))
-@click.option("--limit", default=50, show_default=True)
-def jobs_list(status: str | None, limit: int) -> None:
-    """Jobs as JSON lines, newest first."""
-    for job in _ledger().list_jobs(status, limit):
-        click.echo(json.dumps(job, default=str))
-
-
-@jobs.command("retry")
-@click.argument("ids", nargs=-1, type=int)
-def jobs_retry(ids: tuple[int, ...]) -> None:
-    """Give parked jobs (all, or the IDs given) a fresh set of attempts; the relay's sweeper sends them."""
-    retried = _ledger().retry_parked(list(ids) or None)
-    click.echo(f"retried {len(retried)} job(s): {retried}")
-
-
-@main.group()
-def audit() -> None:
-    """Compliance: tamper evidence over the event log."""
-
-
-def _chain() -> Any:
-    from psycopg_pool import ConnectionPool
-
-    from infrastructure.audit.chain import AuditChain, SigningKey
-
-    settings = _settings()
-    key = SigningKey.load(settings.shopops_audit_key) if settings.shopops_audit_key else None
-    pool: ConnectionPool[Any] = ConnectionPool(settings.require_database_url(), min_size=1, max_size=2)
-    return AuditChain(pool, key, settings.shopops_audit_checkpoint_every)
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain and check the signed checkpoints; exit 1 if tampering is found."""
-    result = _chain().verify(lambda n: click.echo(f"\rchecked {n}", err=True, nl=False))
-    click.echo(json.dumps(result))
-    if not result["ok"]:
-        sys.exit(1)
-
-
-@audit.command("export")
-@click.option("--from", "start", type=click.DateTime(), help="recorded at or after (UTC)")
-@click.option("--to", "end", type=click.DateTime(), help="recorded before (UTC)")
-@click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True, help="file, or - for stdout")
-def audit_export(start: datetime | None, end: datetime | None, out: str) -> None:
-    """Every event (who, when, why, data) as NDJSON, streamed in log order, with progress on stderr."""
-    from infrastructure.audit.export import export_to
-    from infrastructure.bootstrap import bootstrap
-
-    settings = _settings()
-    container = bootstrap(settings)
-    window = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (start, end)]
-    try:
-        with click.open_file(out, "w", encoding="utf-8") as handle:
-            written = export_to(
-                container.app,
-                settings.require_database_url(),
-                handle,
-                window[0],
-                window[1],
-                lambda n: click.echo(f"\rread {n} events", err=True, nl=False),
-            )
-    finally:
-        container.close()
-    click.echo(f"\nexported {written} events", err=True)
-
-
-@audit.command("chain")
-@click.option("--once", is_flag=True, help="Chain what is there, then exit.")
-def audit_chain(once: bool) -> None:
-    """Extend the hash chain as events arrive (a tracked process; `shopops up` runs it)."""
-    chain = _chain()
-    stop = threading.Event()
-    while not stop.is_set():
-        if not chain.extend() and once:
-            break
-        if not once:
-            stop.wait(1.0)
-
-
-@audit.command("keygen")
-def audit_keygen() -> None:
-    """Print a new Ed25519 private key (PEM) for SHOPOPS_AUDIT_KEY; keep it out of the database."""
-    from infrastructure.audit.chain import SigningKey
-
-    click.echo(SigningKey.generate_pem())
 
 
 @main.command()
@@ -268,70 +167,15 @@ def up(host: str, port: int, demo: bool) -> None:
     sys.exit(launch(get_settings(), host, port, demo))
 
 
-def _pool() -> Any:
-    from psycopg_pool import ConnectionPool
-
-    return ConnectionPool(_settings().require_database_url(), min_size=1, max_size=2)
-
-
-@main.group()
-def sales() -> None:
-    """Sales history, the forecasts' input."""
-
-
-@sales.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--by", "imported_by", default="cli", show_default=True, help="Who imports (recorded).")
-def sales_import(file: Any, imported_by: str) -> None:
-    """Import daily sales from an ERP CSV for a cold start: columns date,sku,units and optionally
-    warehouse,channel,revenue|unit_price,promo. A day imported again replaces the earlier import."""
-    from infrastructure.forecasting.store import SalesImportError, import_sales
-
-    with _pool() as pool:
-        try:
-            result = import_sales(pool, file.read(), getattr(file, "name", "-"), imported_by)
-        except SalesImportError as error:
-            raise click.ClickException(str(error)) from None
-    click.echo(
-        f"import {result.import_id}: {result.rows} rows, {result.skus} SKUs, {result.first_day} .. {result.last_day}"
-    )
-
-
-@click.command("refresh")
-@click.option("--sku", "skus", multiple=True, help="Only these SKUs (default: the whole catalogue).")
-@click.option("--wait", is_flag=True, help="Wait until every batch is done.")
-@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait at most.")
-def forecast_refresh(skus: tuple[str, ...], wait: bool, timeout: float) -> None:
-    """Ask the workers to refresh forecasts now (the same as POST /api/v1/forecasts/refresh)."""
-    import time
-
-    from infrastructure.forecasting.store import refresh_status, request_refresh
-
-    with _pool() as pool:
-        job_id = request_refresh(pool, list(skus) or None, "cli")
-        click.echo(f"refresh job {job_id} requested")
-        deadline = time.monotonic() + timeout
-        while wait:
-            status = refresh_status(pool, job_id)
-            click.echo(f"  {status}", err=True)
-            if status["finished"] or status["failed"]:
-                if status["failed"]:
-                    raise click.ClickException(f"refresh {job_id} failed: {status}")
-                break
-            if time.monotonic() > deadline:
-                raise click.ClickException(f"refresh {job_id} not finished after {timeout:.0f} s")
-            time.sleep(2.0)
-
-
-def _register_forecast() -> None:
+def _register() -> None:
+    """The command groups that live in their own modules."""
+    from cli.audit import audit
     from cli.forecast import forecast
+    from cli.jobs import jobs
+    from cli.sales import sales
 
-    forecast.add_command(forecast_refresh)
-    main.add_command(forecast)
+    for group in (audit, forecast, jobs, sales):
+        main.add_command(group)
 
 
-_register_forecast()
-
-
-if __name__ == "__main__":
-    main()
+_register()

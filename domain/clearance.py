@@ -4,7 +4,7 @@ suggest clearing D_clear = min(β · I_slow, I_total) units, I_slow being the st
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from domain.base import DomainError
@@ -81,3 +81,28 @@ def clearance_suggestion(
         "policy": {f.name: getattr(policy, f.name) for f in fields(policy)},
     }
     return ClearanceSuggestion(slow, suggested, reason, inputs)
+
+
+@dataclass(frozen=True)
+class ClearancePolicies:
+    """The default clearance policy and per-category overrides (each category merged over the default)."""
+
+    default: ClearancePolicy = ClearancePolicy()
+    categories: dict[str, ClearancePolicy] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ClearancePolicies:
+        """From `{"default": {...}, "categories": {name: {...}}}`; unknown keys or fields are refused."""
+        unknown = sorted(set(config) - {"default", "categories"})
+        if unknown:
+            raise DomainError(f"clearance policy: unknown key(s) {', '.join(unknown)}")
+        default = ClearancePolicy().merged(config.get("default") or {})
+        categories = {name: default.merged(over) for name, over in (config.get("categories") or {}).items()}
+        return cls(default, categories)
+
+    def for_category(self, category: str | None) -> ClearancePolicy:
+        return self.categories.get(category or "", self.default)
+
+    @property
+    def longest_window_days(self) -> int:
+        return max([self.default.window_days, *(p.window_days for p in self.categories.values())])

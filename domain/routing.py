@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 RULE = "preferred>full_cover>coverage>availability>code"
@@ -89,3 +90,24 @@ def route(
                 remaining[sku] = qty - take
     backordered = {sku: qty for sku, qty in remaining.items() if qty > 0}
     return Routing(allocations=allocations, backordered=backordered, candidates=candidates)
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """Dispatch's configurable rules: warehouses preferred per channel, and channels whose orders are
+    allocated only once paid in full. Built from settings and passed in; never read from the environment."""
+
+    preferred_by_channel: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    payment_first_channels: frozenset[str] = frozenset()
+
+    def preferred_warehouses(self, channel: str, customer: Mapping[str, Any], regions: Mapping[str, str]) -> list[str]:
+        """Warehouses configured for the channel, then those in the customer's region (by code)."""
+        preferred = list(self.preferred_by_channel.get(channel, ()))
+        address = customer.get("address") or {}
+        region = customer.get("region") or (address.get("region") if isinstance(address, Mapping) else None)
+        preferred += [code for code, r in sorted(regions.items()) if region and r == region and code not in preferred]
+        return preferred
+
+    def waits_for_payment(self, channel: str, paid: Decimal, total: Decimal) -> bool:
+        """A payment-first channel's order is not allocated before it is paid in full."""
+        return channel in self.payment_first_channels and paid < total

@@ -1,46 +1,82 @@
-"""The composition root: builds settings and the ShopOps application for the API, CLI, workers and tests."""
+"""The composition root: the only place that builds settings into applications, pools and the broker.
+
+Every process (API, workers, relay, projections, CLI commands) and every test gets what it needs from here;
+no other module opens a database pool or reads the environment. Build a container after any fork
+(eventsourcing is not fork-safe), and close it when done (`with bootstrap(...) as container:`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
+import asyncpg
+import dramatiq
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
 from domain.ticket import configure_sla
 from infrastructure.identity.personal_data import PostgresVault
+from infrastructure.jobs.broker import make_broker
 from infrastructure.settings import Settings, get_settings
+
+Pool = ConnectionPool[Connection[Any]]
 
 
 @dataclass
 class Container:
-    """Everything a process needs; one per process, built after any fork (eventsourcing is not fork-safe)."""
+    """Everything a process needs; one per process."""
 
     settings: Settings
     app: ShopOps
-    pool: ConnectionPool[Connection[Any]] | None = None
+    pool: Pool
 
     def close(self) -> None:
         self.app.close()
-        if self.pool is not None:
-            self.pool.close()
+        self.pool.close()
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
 
-def bootstrap(settings: Settings | None = None) -> Container:
+def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Container:
+    """The ShopOps application and a psycopg pool of at most `pool_size` connections (for read models, the job
+    ledger and the personal-data vault); the event store keeps its own pool inside the application."""
     settings = settings or get_settings()
     if settings.shopops_sla_policy:
-        configure_sla({k: (v[0], v[1]) for k, v in json.loads(settings.shopops_sla_policy).items()})
+        configure_sla(settings.shopops_sla_policy)
     app = ShopOps(env=settings.eventsourcing_env())
     app.retries = settings.shopops_command_retries
-    pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+    pool: Pool = ConnectionPool(
         settings.require_database_url(),
         min_size=1,
-        max_size=4,
+        max_size=pool_size,
         timeout=settings.shopops_pool_timeout_seconds,
         open=True,
     )
     app.vault = PostgresVault(pool)
     return Container(settings=settings, app=app, pool=pool)
+
+
+async def open_read_pool(settings: Settings) -> asyncpg.Pool:
+    """The API's asyncpg pool for read models, idempotency keys and logins; queries time out rather than
+    hang (K4)."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        settings.require_database_url(),
+        min_size=1,
+        max_size=settings.shopops_read_pool_size,
+        timeout=settings.shopops_pool_timeout_seconds,
+        command_timeout=max(5.0, settings.shopops_min_position_timeout_seconds * 2),
+    )
+    return pool
+
+
+def open_broker(settings: Settings) -> dramatiq.Broker:
+    """Redis when REDIS_URL is set, otherwise the in-process stub broker (D8); every queue declared."""
+    return make_broker(settings.redis_url)

@@ -1,15 +1,29 @@
-"""Typed settings read once from the environment (D7); also produces the eventsourcing environment."""
+"""Typed settings read once from the environment (D7) and validated at start-up: a bad value stops the
+process with a clear message instead of failing in a loop later. Also builds the policies the domain's rules
+take (routing, SLA, clearance, triage) and the eventsourcing environment. The only module that reads os.environ.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import time
 from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from application.shopops import ShopOps
+from domain.base import DomainError
+from domain.clearance import ClearancePolicies
+from domain.routing import RoutingPolicy
+from domain.ticket import PRIORITIES
+from domain.triage import DEFAULT_RULES
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 DEV_SECRET = "shopops-dev-secret-change-me-0123456789"  # noqa: S105 - only used when none is configured
 
@@ -39,10 +53,19 @@ class Settings(BaseSettings):
     shopops_relay_stale_seconds: float = 30.0
     shopops_job_lease_seconds: float = 60.0
     shopops_worker_threads: int = Field(default=4, ge=1)
+    shopops_forecast_worker_threads: int = Field(default=1, ge=1)  # the forecasts lane's own threads
+    shopops_outbound_threads: int = Field(default=2, ge=1)  # the outbound lane's own threads
+    # Test-only job kinds (`fault:crash`, `fault:hold`) for the crash and queue tests; never set in production.
+    shopops_fault_injection: bool = False
     # Channel webhooks: JSON {channel: secret} for X-Shopops-Signature (HMAC-SHA256 of the raw body).
-    shopops_channel_secrets: str | None = None
+    shopops_channel_secrets: dict[str, str] = Field(default_factory=dict)
+    # Dispatch: JSON {channel: [warehouse, ...]} preferred per channel; channels allocated only once paid.
+    shopops_routing_preferred: dict[str, list[str]] = Field(default_factory=dict)
+    shopops_payment_first_channels: Annotated[frozenset[str], NoDecode] = frozenset()
     # Ticket SLA: JSON {priority: [first_response_seconds, resolution_seconds]}, merged over the defaults.
-    shopops_sla_policy: str | None = None
+    shopops_sla_policy: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # Ticket rules: a JSON file replacing parts of domain.triage.DEFAULT_RULES.
+    shopops_triage_rules: Path | None = None
     # Optional encryption of all event state at rest (eventsourcing's AES cipher; base64 key of 16/24/32 bytes,
     # e.g. from `python -c "from eventsourcing.cipher import AESCipher; print(AESCipher.create_key(32))"`).
     cipher_key: str | None = None
@@ -56,13 +79,73 @@ class Settings(BaseSettings):
     shopops_forecast_history_days: int = Field(default=730, ge=28, le=3650)
     shopops_forecast_batch_skus: int = Field(default=100, ge=1, le=1000)
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
-    # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
-    shopops_clearance_policy: str | None = None
+    # min_sell_through, target_cover_days, beta, window_days (see domain/clearance.py).
+    shopops_clearance_policy: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("shopops_payment_first_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("shopops_forecast_refresh_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _CLOCK.match(value):
+            raise ValueError(f"must be a UTC time HH:MM (00:00-23:59) or empty to disable; got {value!r}")
+        return value
+
+    @field_validator("shopops_sla_policy")
+    @classmethod
+    def _known_priorities(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        unknown = sorted(set(value) - set(PRIORITIES))
+        if unknown:
+            raise ValueError(f"unknown priorities {unknown}; known: {list(PRIORITIES)}")
+        if any(seconds <= 0 for pair in value.values() for seconds in pair):
+            raise ValueError("SLA seconds must be positive")
+        return value
+
+    @field_validator("shopops_clearance_policy")
+    @classmethod
+    def _clearance(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            ClearancePolicies.from_config(value)
+        except (DomainError, TypeError) as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("shopops_triage_rules")
+    @classmethod
+    def _triage_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _load_triage_rules(value)
+        return value
 
     def channel_secret(self, channel: str) -> bytes | None:
-        secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")
-        secret = secrets.get(channel)
+        secret = self.shopops_channel_secrets.get(channel)
         return secret.encode() if secret else None
+
+    @property
+    def routing_policy(self) -> RoutingPolicy:
+        return RoutingPolicy(
+            {k: tuple(v) for k, v in self.shopops_routing_preferred.items()}, self.shopops_payment_first_channels
+        )
+
+    @property
+    def clearance_policies(self) -> ClearancePolicies:
+        return ClearancePolicies.from_config(self.shopops_clearance_policy)
+
+    @property
+    def forecast_refresh_time(self) -> time | None:
+        """The nightly refresh's UTC time, or None when the schedule is off."""
+        if not self.shopops_forecast_refresh_at:
+            return None
+        hours, minutes = self.shopops_forecast_refresh_at.split(":")
+        return time(int(hours), int(minutes))
+
+    def triage_rules(self) -> dict[str, Any]:
+        """The ticket rules: the built-in ones, parts replaced by the operators' file (read on each use)."""
+        return _load_triage_rules(self.shopops_triage_rules) if self.shopops_triage_rules else DEFAULT_RULES
 
     def require_database_url(self) -> str:
         if not self.database_url:
@@ -105,6 +188,28 @@ class Settings(BaseSettings):
         return ShopOps.name
 
 
+def _load_triage_rules(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            custom = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read triage rules {path}: {error}") from None
+    if not isinstance(custom, dict):
+        raise ValueError(f"triage rules {path} must be a JSON object like domain.triage.DEFAULT_RULES")
+    return {**DEFAULT_RULES, **custom}
+
+
+class ConfigurationError(SystemExit):
+    """Raised at start-up for a bad setting: the process stops (exit status 1) and says which setting and why."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process, validated once; a bad value stops the process with a clear message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors(include_url=False)
+        )
+        raise ConfigurationError(f"shopops: invalid configuration: {problems}") from None

@@ -1,8 +1,9 @@
-"""Process entry points: `worker` (runs the actors), `relay` (log → job ledger → broker), and `inprocess`
-(both in one process with the stub broker, for `shopops up` without REDIS_URL)."""
+"""The jobs process: `python -m workers worker [--queues a,b]` (runs the actors), `relay` (log → job ledger →
+broker), and `inprocess` (both in one process with the stub broker, for `shopops up` without REDIS_URL)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -10,10 +11,10 @@ import threading
 
 from dramatiq import Worker
 
-from infrastructure.jobs.broker import JOBS_QUEUE, enqueuer
+from infrastructure.jobs.broker import LANES, QUEUES, enqueuer
 from infrastructure.jobs.relay import Relay
-from infrastructure.settings import get_settings
-from workers.actors import run_job
+from infrastructure.settings import Settings
+from workers.actors import ACTORS, install_fault_injection
 from workers.broker import broker
 from workers.forecasts import scheduled_refresh
 from workers.runtime import get_runtime
@@ -27,12 +28,20 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def start_worker(threads: int) -> Worker:
-    """Consume the jobs queue (`run_job` is declared on the broker by importing it)."""
-    assert run_job.actor_name in broker.get_declared_actors()  # noqa: S101 - a wiring invariant
-    worker = Worker(broker, queues={JOBS_QUEUE}, worker_threads=threads, worker_timeout=100)
-    worker.start()
-    return worker
+def start_workers(settings: Settings, queues: set[str]) -> list[Worker]:
+    """One Dramatiq worker per lane of the selected queues, each with its own threads, so a lane of long
+    jobs (forecast batches, pushes to outside systems) can never occupy the threads order dispatch needs."""
+    assert all(ACTORS[q].actor_name in broker.get_declared_actors() for q in queues)  # noqa: S101 - wiring
+    threads = {"forecasts": settings.shopops_forecast_worker_threads, "outbound": settings.shopops_outbound_threads}
+    workers = []
+    for lane in LANES:
+        selected = queues.intersection(lane)
+        if selected:
+            count = threads.get(lane[0], settings.shopops_worker_threads)
+            worker = Worker(broker, queues=selected, worker_threads=count, worker_timeout=100)
+            worker.start()
+            workers.append(worker)
+    return workers
 
 
 def run_relay(stop: threading.Event) -> None:
@@ -49,17 +58,30 @@ def run_relay(stop: threading.Event) -> None:
     relay.run(stop)
 
 
+def _queues(value: str) -> set[str]:
+    chosen = {q.strip() for q in value.split(",") if q.strip()}
+    unknown = chosen - QUEUES.keys()
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"queues must be among {', '.join(QUEUES)}; got {value!r}")
+    return chosen
+
+
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers")
+    parser.add_argument("role", nargs="?", default="inprocess", choices=("worker", "relay", "inprocess"))
+    parser.add_argument("--queues", type=_queues, default=set(QUEUES), help="comma-separated (default: all)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    role = argv[0] if argv else "inprocess"
-    threads = get_settings().shopops_worker_threads
+    settings = get_runtime().container.settings
+    if settings.shopops_fault_injection:
+        install_fault_injection()
     stop = _stop_on_signals()
-    worker = start_worker(threads) if role in ("worker", "inprocess") else None
-    if role in ("relay", "inprocess"):
+    workers = start_workers(settings, args.queues) if args.role in ("worker", "inprocess") else []
+    if args.role in ("relay", "inprocess"):
         run_relay(stop)
     else:
         stop.wait()
-    if worker is not None:
+    for worker in workers:
         worker.stop(timeout=10_000)
     get_runtime().close()
     return 0

@@ -1,15 +1,16 @@
-"""The one Dramatiq actor: run a ledger job by id. Dramatiq's own retries are off; attempts live in Postgres."""
+"""The actors: one per queue (dispatch, tickets, reorder, outbound, forecasts), each with its own time limit,
+all running a ledger job by id. Dramatiq's own retries are off; attempts live in Postgres."""
 
 from __future__ import annotations
 
 import logging
-import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import dramatiq
 
-from infrastructure.jobs.broker import JOBS_QUEUE, RUN_JOB, job_message
+from infrastructure.jobs.broker import QUEUES, JobRef, Queue, job_message
 from infrastructure.jobs.ledger import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
@@ -36,14 +37,25 @@ RETRY_DELAY_MS = 1000
 
 def _crash_worker(_runtime: Runtime, _job: Job) -> dict[str, Any]:
     """Fault injection for the crash tests: the process dies mid-job, as a segfault or OOM kill would."""
+    import os  # noqa: PLC0415 - only the fault-injection path needs it
+
     os._exit(70)
 
 
-if os.environ.get("SHOPOPS_FAULT_INJECTION") == "1":
+def _hold_until_released(_runtime: Runtime, job: Job) -> dict[str, Any]:
+    """Fault injection for the queue test: a long job that runs until its payload's seconds are over."""
+    threading.Event().wait(float(job.payload.get("seconds", 30)))
+    return {"held": True}
+
+
+def install_fault_injection() -> None:
+    """Test-only job kinds (`fault:crash`, `fault:hold[:queue]`), enabled by the settings' fault_injection."""
     HANDLERS["fault:crash"] = _crash_worker
+    HANDLERS["fault:hold"] = _hold_until_released
+    for queue in QUEUES:
+        HANDLERS[f"fault:hold:{queue}"] = _hold_until_released
 
 
-@dramatiq.actor(actor_name=RUN_JOB, queue_name=JOBS_QUEUE, max_retries=0, time_limit=900_000, broker=broker)
 def run_job(job_id: int) -> None:
     """Claim the job (a duplicate delivery finds it done or leased and does nothing), run it, record the outcome."""
     runtime = get_runtime()
@@ -58,6 +70,22 @@ def run_job(job_id: int) -> None:
     except Exception as error:  # every failure is recorded against the job, then retried or parked
         log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
         if not runtime.ledger.fail(job, f"{type(error).__name__}: {error}"):
-            broker.enqueue(job_message(job.id), delay=RETRY_DELAY_MS * 2 ** (job.attempts - 1))
+            delay = RETRY_DELAY_MS * 2 ** (job.attempts - 1)
+            broker.enqueue(job_message(JobRef(job.id, job.kind)), delay=delay)
         return
     runtime.ledger.complete(job, result)
+
+
+def _declare(queue: Queue) -> dramatiq.Actor[[int], None]:
+    declare = dramatiq.actor(
+        actor_name=queue.actor_name,
+        queue_name=queue.name,
+        priority=queue.priority,
+        max_retries=0,
+        time_limit=queue.time_limit_ms,
+        broker=broker,
+    )
+    return declare(run_job)
+
+
+ACTORS = {name: _declare(queue) for name, queue in QUEUES.items()}

@@ -1,6 +1,6 @@
 """The broker for this process, configured before any actor is declared (Dramatiq's convention)."""
 
-from infrastructure.jobs.broker import make_broker
+from infrastructure.bootstrap import open_broker
 from infrastructure.settings import get_settings
 
-broker = make_broker(get_settings().redis_url)
+broker = open_broker(get_settings())

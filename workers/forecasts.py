@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from application.reactions import JobSpec
-from domain.base import Actor, Meta
-from infrastructure.forecasting import store
+from domain.base import Actor
+from infrastructure.forecasting import runs, store
 from infrastructure.jobs.broker import enqueuer
 from infrastructure.jobs.ledger import Job
-from infrastructure.readmodels.work_queries import warehouses
+from infrastructure.readmodels.catalog import warehouse_regions
 from infrastructure.settings import Settings
 from workers.broker import broker
 from workers.runtime import Runtime
@@ -28,7 +28,7 @@ def refresh_forecasts(runtime: Runtime, job: Job) -> dict[str, Any]:
     skus = sorted(set(requested or store.all_skus(pool)))
     horizon = int(job.payload.get("horizon") or settings.shopops_forecast_horizon_days)
     until = job.payload.get("until") or (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
-    store.start_run(
+    runs.start_run(
         pool, job.id, job.payload.get("trigger", "api"), job.payload.get("requested_by", "?"), requested, horizon
     )
     batches = list(store.chunks(skus, settings.shopops_forecast_batch_skus))
@@ -39,7 +39,7 @@ def refresh_forecasts(runtime: Runtime, job: Job) -> dict[str, Any]:
         for n, batch in enumerate(batches)
     ]
     ids = runtime.ledger.schedule(specs)
-    store.run_batches(pool, job.id, len(batches))
+    runs.run_batches(pool, job.id, len(batches))
     enqueuer(broker)(ids)
     return {"batches": len(batches), "skus": len(skus), "until": until, "horizon": horizon}
 
@@ -87,7 +87,7 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
     mark = time.perf_counter()
     raised = _reorder(runtime, skus, job)
     seconds["reorder"] = time.perf_counter() - mark
-    store.batch_done(pool, int(job.payload["run_id"]), job.id, published)
+    runs.batch_done(pool, int(job.payload["run_id"]), job.id, published)
     return {
         "series": published,
         "modelled": modelled,
@@ -99,8 +99,8 @@ def forecast_batch(runtime: Runtime, job: Job) -> dict[str, Any]:
 def _reorder(runtime: Runtime, skus: list[str], job: Job) -> list[str]:
     """Reorder points move with the forecast: evaluate each SKU × warehouse of the batch that has a policy."""
     app = runtime.container.app
-    codes = sorted(warehouses(runtime.pool))
-    meta = Meta(actor=FORECASTER, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
+    codes = sorted(warehouse_regions(runtime.pool))
+    meta = job.meta(FORECASTER)
     raised: list[str] = []
     for sku, code, policy in store.stock_policies(runtime.pool, skus):
         days = int(policy["lead_time_days"]) + int(policy["review_days"])
@@ -113,12 +113,11 @@ def _reorder(runtime: Runtime, skus: list[str], job: Job) -> list[str]:
 
 def scheduled_refresh(settings: Settings, now: datetime | None = None) -> list[JobSpec]:
     """Periodic check: one refresh per UTC day once the configured time has passed (the key makes it once)."""
-    at = settings.shopops_forecast_refresh_at.strip()
-    if not at:
+    at = settings.forecast_refresh_time
+    if at is None:
         return []
     now = now or datetime.now(UTC)
-    hours, minutes = (int(part) for part in at.split(":"))
-    if (now.hour, now.minute) < (hours, minutes):
+    if (now.hour, now.minute) < (at.hour, at.minute):
         return []
     day = now.date().isoformat()
     return [JobSpec("forecast_refresh", f"scheduled:{day}", {"trigger": "schedule", "requested_by": "scheduler"})]

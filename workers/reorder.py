@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.base import Actor, Meta
+from domain.base import Actor
 from domain.stock import Stock
 from infrastructure.forecasting.store import demand_forecast
 from infrastructure.jobs.ledger import Job
-from infrastructure.readmodels.work_queries import warehouses
+from infrastructure.readmodels.catalog import warehouse_regions
 from workers.runtime import Runtime
 
 REORDER = Actor(id="reorder", role="worker", kind="worker")
@@ -20,8 +20,8 @@ def reorder(runtime: Runtime, job: Job) -> dict[str, Any]:
     stock = app.get_aggregate(UUID(job.payload["stock_id"]))
     if not isinstance(stock, Stock) or stock.policy is None:
         return {"replenishment": None}
-    meta = Meta(actor=REORDER, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
+    meta = job.meta(REORDER)
     days = int(stock.policy["lead_time_days"]) + int(stock.policy["review_days"])
     forecast = demand_forecast(runtime.pool, stock.sku, stock.warehouse, days)
-    result = app.evaluate_reorder(stock.sku, stock.warehouse, sorted(warehouses(runtime.pool)), meta, forecast)
+    result = app.evaluate_reorder(stock.sku, stock.warehouse, sorted(warehouse_regions(runtime.pool)), meta, forecast)
     return {"replenishment": str(result.aggregate.id) if result.aggregate else None}

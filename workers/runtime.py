@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from infrastructure.bootstrap import Container, bootstrap
 from infrastructure.jobs.ledger import JobLedger
-from infrastructure.readmodels.work_queries import projection_position
+from infrastructure.readmodels.tracking import wait_for_projection
 from infrastructure.settings import Settings, get_settings
 
 
@@ -24,14 +23,9 @@ class Runtime:
 
     def wait_for_projection(self, name: str, position: int, timeout: float = 10.0) -> None:
         """Wait until a read model has seen `position`, so a decision based on it overlooks nothing earlier."""
-        deadline = time.monotonic() + timeout
-        while projection_position(self.pool, name) < position:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"read model {name} is behind position {position}; retry later")
-            time.sleep(0.05)
+        wait_for_projection(self.pool, name, position, timeout)
 
     def close(self) -> None:
-        self.pool.close()
         self.container.close()
 
 
@@ -40,10 +34,12 @@ _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    pool: ConnectionPool[Connection[Any]] = ConnectionPool(
-        settings.require_database_url(), min_size=1, max_size=settings.shopops_pool_size, timeout=10, open=True
+    container = bootstrap(settings, pool_size=settings.shopops_pool_size)
+    return Runtime(
+        container=container,
+        pool=container.pool,
+        ledger=JobLedger(container.pool, settings.shopops_job_lease_seconds),
     )
-    return Runtime(container=bootstrap(settings), pool=pool, ledger=JobLedger(pool, settings.shopops_job_lease_seconds))
 
 
 def get_runtime() -> Runtime:

@@ -3,18 +3,16 @@ online or free up, and escalate SLA breaches. Every decision is recorded on the 
 
 from __future__ import annotations
 
-import json
-import os
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from application.reactions import JobSpec
-from domain.base import Actor, Meta
-from domain.triage import DEFAULT_RULES, classify
+from domain.base import Actor
+from domain.triage import classify
 from infrastructure.jobs.ledger import Job
-from infrastructure.readmodels.work_queries import (
-    Pool,
+from infrastructure.readmodels.base import Pool
+from infrastructure.readmodels.ticket_queue import (
     agent_codes,
     breached_tickets,
     recent_ticket_count,
@@ -25,17 +23,6 @@ from workers.runtime import Runtime
 TRIAGE = Actor(id="tickets", role="worker", kind="worker")
 
 
-def job_meta(job: Job) -> Meta:
-    return Meta(actor=TRIAGE, correlation_id=job.correlation_id or f"job:{job.id}", causation_id=f"job:{job.id}")
-
-
-def triage_rules() -> dict[str, Any]:
-    """Operators replace the rules with a JSON file (same shape as domain.triage.DEFAULT_RULES)."""
-    path = os.environ.get("SHOPOPS_TRIAGE_RULES")
-    if not path:
-        return DEFAULT_RULES
-    with open(path, encoding="utf-8") as handle:
-        return {**DEFAULT_RULES, **json.load(handle)}
 
 
 def triage_ticket(runtime: Runtime, job: Job) -> dict[str, Any]:
@@ -49,10 +36,10 @@ def triage_ticket(runtime: Runtime, job: Job) -> dict[str, Any]:
         order_total=Decimal(order.total) if order else None,
         order_status=order.status if order else None,
         recent_tickets=recent_ticket_count(runtime.pool, ticket.customer_id, str(ticket.id)),
-        rules=triage_rules(),
+        rules=runtime.container.settings.triage_rules(),
     )
-    app.classify_ticket(ticket.id, decision, job_meta(job))
-    assigned = app.auto_assign_ticket(ticket.id, agent_codes(runtime.pool), job_meta(job)).aggregate.assignee
+    app.classify_ticket(ticket.id, decision, job.meta(TRIAGE))
+    assigned = app.auto_assign_ticket(ticket.id, agent_codes(runtime.pool), job.meta(TRIAGE)).aggregate.assignee
     return {"category": decision.category, "priority": decision.priority, "assignee": assigned}
 
 
@@ -63,14 +50,14 @@ def assign_waiting(runtime: Runtime, job: Job) -> dict[str, Any]:
     codes = agent_codes(runtime.pool)
     assigned = []
     for tid in waiting_tickets(runtime.pool):
-        if app.auto_assign_ticket(UUID(tid), codes, job_meta(job)).aggregate.assignee:
+        if app.auto_assign_ticket(UUID(tid), codes, job.meta(TRIAGE)).aggregate.assignee:
             assigned.append(tid)
     return {"assigned": assigned}
 
 
 def escalate(runtime: Runtime, job: Job) -> dict[str, Any]:
     app = runtime.container.app
-    ticket = app.escalate_ticket(UUID(job.payload["ticket_id"]), agent_codes(runtime.pool), job_meta(job)).aggregate
+    ticket = app.escalate_ticket(UUID(job.payload["ticket_id"]), agent_codes(runtime.pool), job.meta(TRIAGE)).aggregate
     return {"priority": ticket.priority, "assignee": ticket.assignee, "escalations": ticket.escalations}
 
 

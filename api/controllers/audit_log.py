@@ -9,15 +9,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Stream
-from psycopg_pool import ConnectionPool
 
 from api.roles import AUDIT_READ
 from api.runtime import runtime_of
 from api.views import Out
 from infrastructure.audit.chain import AuditChain, SigningKey
-from infrastructure.audit.export import export_line, in_window
-
-BATCH = 500
+from infrastructure.audit.export import BATCH, EVENTS_AFTER, encode_batch
 
 
 class VerifyOut(Out, kw_only=True):
@@ -28,13 +25,13 @@ class VerifyOut(Out, kw_only=True):
 
 
 def _chain(request: Request[Any, Any, Any]) -> AuditChain:
-    """One verifier per process (its small pool is created on first use)."""
+    """One verifier per process, on the process's own pool (from the composition root)."""
     state = request.app.state
     if getattr(state, "audit_chain", None) is None:
-        settings = runtime_of(request).settings
+        runtime = runtime_of(request)
+        settings = runtime.settings
         key = SigningKey.load(settings.shopops_audit_key) if settings.shopops_audit_key else None
-        pool: ConnectionPool[Any] = ConnectionPool(settings.require_database_url(), min_size=1, max_size=1, open=True)
-        state.audit_chain = AuditChain(pool, key, settings.shopops_audit_checkpoint_every)
+        state.audit_chain = AuditChain(runtime.container.pool, key, settings.shopops_audit_checkpoint_every)
     chain: AuditChain = state.audit_chain
     return chain
 
@@ -65,21 +62,11 @@ class AuditLogController(Controller):
         async def lines() -> AsyncIterator[bytes]:
             position = 0
             while True:
-                rows = await runtime.db.fetch(
-                    "SELECT notification_id, originator_id, originator_version, topic, state FROM shopops_events "
-                    "WHERE notification_id > $1 ORDER BY notification_id LIMIT $2",
-                    position,
-                    BATCH,
-                )
+                rows = await EVENTS_AFTER.fetch(runtime.db, position, BATCH)
                 if not rows:
                     return
                 position = rows[-1]["notification_id"]
-                for chunk in await runtime.call(_encode_batch, runtime.app, rows, from_, to):
-                    yield chunk
+                for line in await runtime.call(encode_batch, runtime.app, rows, from_, to):
+                    yield line.encode()
 
         return Stream(lines(), media_type="application/x-ndjson")
-
-
-def _encode_batch(app: Any, rows: list[Any], start: datetime | None, end: datetime | None) -> list[bytes]:
-    lines = (export_line(app, tuple(row)) for row in rows)
-    return [line.encode() for recorded, line in lines if in_window(recorded, start, end)]

@@ -15,7 +15,8 @@ from api.runtime import ApiRequest, request_id, runtime_of
 from api.schemas import ForecastRefreshIn
 from api.security import require_warehouses, warehouse_scope
 from api.views import Out, Page
-from infrastructure.forecasting import queries
+from application.clearance import clearance_suggestions
+from infrastructure.forecasting import queries, runs
 
 WarehouseFilter = Annotated[
     str | None, QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="warehouse code")
@@ -146,7 +147,9 @@ class ForecastController(Controller):
         """Refresh forecasts now (all SKUs, or the listed ones); the run fans out over the workers per batch
         of SKUs. Follow it at `status_url`."""
         skus = data.skus if data is not None else None
-        job_id = await queries.request_refresh(db, skus, request.user.username, request_id(request.scope))
+        job_id = await runs.request_refresh_async(
+            db, skus, request.user.username, correlation_id=request_id(request.scope)
+        )
         return RefreshAcceptedOut(job_id=job_id, status_url=f"/api/v1/forecast-runs/{job_id}")
 
     @get("/{sku:str}", guards=[FORECAST_READ])
@@ -188,7 +191,7 @@ class ForecastRunController(Controller):
     @get("/{job_id:str}", guards=[FORECAST_READ])
     async def run(self, job_id: FromPath[str], db: Db) -> RefreshRunOut:
         """Progress of a refresh: batches done out of batches, series published."""
-        row = await queries.refresh_run(db, int(job_id)) if job_id.isdigit() and len(job_id) < 19 else None
+        row = await runs.refresh_run_async(db, int(job_id)) if job_id.isdigit() and len(job_id) < 19 else None
         if row is None:
             raise NotFoundException(f"no forecast refresh {job_id}")
         return RefreshRunOut(**row)
@@ -249,9 +252,10 @@ class ClearanceController(Controller):
         if warehouse is not None:
             require_warehouses(request, warehouse)
         scope = warehouse_scope(request)
-        rows = await queries.clearance_suggestions(
-            db,
-            runtime_of(request).settings.shopops_clearance_policy,
+        rows = await clearance_suggestions(
+            queries.ClearanceStore(db),
+            runtime_of(request).settings.clearance_policies,
+            datetime.now(UTC).date(),
             sorted(scope) if scope is not None else None,
             warehouse,
             sku,

@@ -13,7 +13,7 @@ from api.metrics import REGISTRY, record_jobs, record_lag
 from api.runtime import runtime_of
 from api.views import Out
 from infrastructure.eventstore.log import log_position
-from infrastructure.jobs import queries as job_queries
+from infrastructure.jobs import ledger as job_queries
 from infrastructure.readmodels import tracking
 
 

@@ -14,7 +14,7 @@ from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, Limit
 from api.roles import JOBS_ADMIN, REPLENISHMENT_READ, REPLENISHMENT_WRITE
 from api.schemas import ReasonIn, ReplenishmentOrderIn, ReplenishmentReceiptIn
 from api.views import Out, Page, page
-from infrastructure.jobs import queries as job_queries
+from infrastructure.jobs import ledger as job_queries
 from infrastructure.readmodels import stock_levels
 
 

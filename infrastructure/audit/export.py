@@ -8,10 +8,15 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
+from infrastructure.statements import Statement
+
+Pool = ConnectionPool[Connection[Any]]
+COLUMNS = ("notification_id", "originator_id", "originator_version", "topic", "state")
 
 ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta", "originator_topic"})
 BATCH = 500
@@ -42,28 +47,42 @@ def in_window(recorded: datetime, start: datetime | None, end: datetime | None) 
     return (start is None or recorded >= start) and (end is None or recorded < end)
 
 
-def rows(database_url: str) -> Iterator[tuple[Any, ...]]:
-    with psycopg.connect(database_url) as conn, conn.cursor(name="audit_export") as cur:
-        cur.itersize = BATCH
-        cur.execute(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM shopops_events "
-            "ORDER BY notification_id"
-        )
-        yield from cur
+# Keyset batches in log order: the same statement serves the CLI's file export and the API's stream.
+EVENTS_AFTER = Statement(
+    "SELECT notification_id, originator_id, originator_version, topic, state FROM shopops_events "
+    "WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
+)
+
+
+def encode_batch(app: ShopOps, rows: list[Any], start: datetime | None, end: datetime | None) -> list[str]:
+    """The export lines of a batch of stored rows that were recorded within [start, end)."""
+    lines = (export_line(app, tuple(row[k] for k in COLUMNS)) for row in rows)
+    return [line for recorded, line in lines if in_window(recorded, start, end)]
+
+
+def rows(pool: Pool) -> Iterator[dict[str, Any]]:
+    position = 0
+    while True:
+        with pool.connection() as conn:
+            batch = EVENTS_AFTER.rows(conn, position, BATCH)
+        if not batch:
+            return
+        position = batch[-1]["notification_id"]
+        yield from batch
 
 
 def export_to(
     app: ShopOps,
-    database_url: str,
+    pool: Pool,
     out: IO[str],
     start: datetime | None,
     end: datetime | None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
+    """Write the export of [start, end) to `out`; returns the number of events written."""
     written = 0
-    for count, row in enumerate(rows(database_url), start=1):
-        recorded, line = export_line(app, row)
-        if in_window(recorded, start, end):
+    for count, row in enumerate(rows(pool), start=1):
+        for line in encode_batch(app, [row], start, end):
             out.write(line)
             written += 1
         if progress and count % 5000 == 0:

@@ -1,4 +1,4 @@
-"""The API's asyncpg pool, and the few raw event-store queries the API reads without the application.
+"""The few raw event-store queries the API reads without the application.
 
 The audit endpoints need each event's notification id (its position in the global log), which the
 eventsourcing repository does not expose per stream, so they read the stored rows here and let the
@@ -11,10 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
-from infrastructure.settings import Settings
-
 
 @dataclass(frozen=True)
 class StoredRecord:
@@ -24,18 +20,6 @@ class StoredRecord:
     version: int
     topic: str
     state: bytes
-
-
-async def create_pool(settings: Settings) -> asyncpg.Pool:
-    """A small pool for read models, idempotency keys and logins; queries time out rather than hang (K4)."""
-    pool: asyncpg.Pool = await asyncpg.create_pool(
-        settings.require_database_url(),
-        min_size=1,
-        max_size=settings.shopops_read_pool_size,
-        timeout=settings.shopops_pool_timeout_seconds,
-        command_timeout=max(5.0, settings.shopops_min_position_timeout_seconds * 2),
-    )
-    return pool
 
 
 async def log_position(db: Any) -> int:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from domain.base import DomainError
-from domain.clearance import ClearancePolicy, clearance_suggestion
+from application.ports import ClearanceCandidate
+from infrastructure.statements import Statement
 
 # Realised accuracy of a forecast: its points on complete days (before today, UTC) against the sales that
 # arrived since. MASE uses the forecast's own scale (in-sample mean absolute seasonal difference).
@@ -163,59 +163,6 @@ async def accuracy_board(db: Any, limit: int, days: int = 90) -> list[dict[str, 
     ]
 
 
-async def request_refresh(db: Any, skus: list[str] | None, requested_by: str, correlation_id: str) -> int:
-    """Write the refresh job (the relay's sweeper sends it within seconds); unknown SKUs are refused."""
-    if skus:
-        known = {r["sku"] for r in await db.fetch("SELECT sku FROM product_catalog WHERE sku = ANY($1)", skus)}
-        unknown = sorted(set(skus) - known)
-        if unknown:
-            raise DomainError(f"unknown SKU(s): {', '.join(unknown[:20])}")
-    payload = {"skus": sorted(set(skus)) if skus else None, "trigger": "api", "requested_by": requested_by}
-    job_id: int = await db.fetchval(
-        "INSERT INTO jobs (kind, key, payload, cause_position, correlation_id) "
-        "VALUES ('forecast_refresh', 'api:' || gen_random_uuid(), $1, 0, $2) RETURNING id",
-        json.dumps(payload),
-        correlation_id,
-    )
-    return job_id
-
-
-async def refresh_run(db: Any, job_id: int) -> dict[str, Any] | None:
-    row = await db.fetchrow(
-        "SELECT j.id, j.status AS job_status, j.last_error, j.created_at, r.trigger, r.requested_by, r.skus, "
-        "r.horizon_days, r.batches, r.batches_done, r.series, r.finished_at, "
-        "(SELECT count(*) FROM jobs b WHERE b.kind = 'forecast_batch' AND b.key LIKE j.id || ':%' "
-        " AND b.status = 'parked')::int AS batches_parked "
-        "FROM jobs j LEFT JOIN forecast_runs r ON r.job_id = j.id WHERE j.id = $1 AND j.kind = 'forecast_refresh'",
-        job_id,
-    )
-    if row is None:
-        return None
-    if row["job_status"] == "parked" or row["batches_parked"]:
-        status = "failed"
-    elif row["finished_at"] is not None:
-        status = "done"
-    elif row["batches"] is None:
-        status = "queued" if row["job_status"] == "pending" else "starting"
-    else:
-        status = "running"
-    return {
-        "job_id": row["id"],
-        "status": status,
-        "trigger": row["trigger"],
-        "requested_by": row["requested_by"],
-        "skus": row["skus"],
-        "horizon_days": row["horizon_days"],
-        "batches": row["batches"],
-        "batches_done": row["batches_done"] or 0,
-        "batches_failed": row["batches_parked"],
-        "series": row["series"] or 0,
-        "created_at": row["created_at"].isoformat(),
-        "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
-        "error": row["last_error"],
-    }
-
-
 async def sales_history(db: Any, sku: str, warehouse: str | None, since: date, until: date) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT day, sum(units)::int AS units, sum(revenue) AS revenue, bool_or(promo) AS promo, "
@@ -240,66 +187,41 @@ async def sales_history(db: Any, sku: str, warehouse: str | None, since: date, u
     ]
 
 
-def clearance_policies(raw: str | None) -> tuple[ClearancePolicy, dict[str, ClearancePolicy]]:
-    """The default policy and per-category overrides from SHOPOPS_CLEARANCE_POLICY (JSON)."""
-    config: dict[str, Any] = json.loads(raw) if raw else {}
-    default = ClearancePolicy().merged(config.get("default", {}))
-    categories = {name: default.merged(over) for name, over in (config.get("categories") or {}).items()}
-    return default, categories
+class ClearanceStore:
+    """The clearance query port over asyncpg: stock with units available, its category, latest forecast and
+    the units sold per day within the window."""
 
+    def __init__(self, db: Any) -> None:
+        self.db = db
 
-async def clearance_suggestions(
-    db: Any, policy_json: str | None, warehouses: list[str] | None, warehouse: str | None, sku: str | None
-) -> list[dict[str, Any]]:
-    """Slow movers per SKU × warehouse, largest suggestion first. Demand is the latest forecast's daily mean,
-    else the sales of the policy's window (moving average)."""
-    default, categories = clearance_policies(policy_json)
-    window = max([default.window_days, *(p.window_days for p in categories.values())])
-    rows = await db.fetch(
-        "SELECT s.sku, s.warehouse, s.on_hand - s.reserved AS available, p.category, "
-        "f.mean_daily, f.model, f.id AS forecast_id, "
-        "(SELECT jsonb_object_agg(day, units) FROM (SELECT day, sum(units)::int AS units FROM sales_history h "
-        "  WHERE h.sku = s.sku AND h.warehouse = s.warehouse "
-        "  AND h.day >= (now() AT TIME ZONE 'UTC')::date - $1::int GROUP BY day) d) AS sold "
-        "FROM stock_levels s LEFT JOIN product_catalog p ON p.sku = s.sku "
-        "LEFT JOIN LATERAL (SELECT id, mean_daily, model FROM forecasts x WHERE x.sku = s.sku "
-        "  AND x.warehouse = s.warehouse ORDER BY generated_at DESC, id DESC LIMIT 1) f ON true "
-        "WHERE s.on_hand - s.reserved > 0 AND ($2::text[] IS NULL OR s.warehouse = ANY($2)) "
-        "AND ($3::text IS NULL OR s.warehouse = $3) AND ($4::text IS NULL OR s.sku = $4)",
-        window,
-        warehouses,
-        warehouse,
-        sku,
-    )
-    today = datetime.now(UTC).date()
-    out = []
-    for row in rows:
-        policy = categories.get(row["category"] or "", default)
-        sold_by_day = _json(row["sold"]) or {}
-        sold = float(
-            sum(
-                units
-                for day, units in sold_by_day.items()
-                if (today - date.fromisoformat(day)).days <= policy.window_days
+    async def clearance_candidates(
+        self, window_days: int, warehouses: list[str] | None, warehouse: str | None, sku: str | None
+    ) -> list[ClearanceCandidate]:
+        rows = await CLEARANCE_CANDIDATES.fetch(self.db, window_days, warehouses, warehouse, sku)
+        return [
+            ClearanceCandidate(
+                sku=r["sku"],
+                warehouse=r["warehouse"],
+                category=r["category"],
+                available=int(r["available"]),
+                sold_by_day={date.fromisoformat(d): int(u) for d, u in (_json(r["sold"]) or {}).items()},
+                forecast_daily_mean=float(r["mean_daily"]) if r["mean_daily"] is not None else None,
+                forecast_id=r["forecast_id"],
+                forecast_model=r["model"],
             )
-        )
-        if row["mean_daily"] is not None:
-            demand, source = float(row["mean_daily"]), f"forecast {row['forecast_id']} ({row['model']})"
-        else:
-            demand, source = sold / policy.window_days, f"{policy.window_days}-day average"
-        suggestion = clearance_suggestion(int(row["available"]), demand, source, sold, policy)
-        if suggestion is None:
-            continue
-        out.append(
-            {
-                "sku": row["sku"],
-                "warehouse": row["warehouse"],
-                "category": row["category"],
-                "slow_qty": suggestion.slow_qty,
-                "suggested_qty": suggestion.suggested_qty,
-                "reason": suggestion.reason,
-                "inputs": suggestion.inputs,
-            }
-        )
-    out.sort(key=lambda s: (-s["suggested_qty"], s["sku"], s["warehouse"]))
-    return out
+            for r in rows
+        ]
+
+
+CLEARANCE_CANDIDATES = Statement(
+    "SELECT s.sku, s.warehouse, s.on_hand - s.reserved AS available, p.category, "
+    "f.mean_daily, f.model, f.id AS forecast_id, "
+    "(SELECT jsonb_object_agg(day, units) FROM (SELECT day, sum(units)::int AS units FROM sales_history h "
+    "  WHERE h.sku = s.sku AND h.warehouse = s.warehouse "
+    "  AND h.day >= (now() AT TIME ZONE 'UTC')::date - $1::int GROUP BY day) d) AS sold "
+    "FROM stock_levels s LEFT JOIN product_catalog p ON p.sku = s.sku "
+    "LEFT JOIN LATERAL (SELECT id, mean_daily, model FROM forecasts x WHERE x.sku = s.sku "
+    "  AND x.warehouse = s.warehouse ORDER BY generated_at DESC, id DESC LIMIT 1) f ON true "
+    "WHERE s.on_hand - s.reserved > 0 AND ($2::text[] IS NULL OR s.warehouse = ANY($2)) "
+    "AND ($3::text IS NULL OR s.warehouse = $3) AND ($4::text IS NULL OR s.sku = $4)"
+)

@@ -1,6 +1,7 @@
-"""Forecasting's database side for workers, the API and the CLI: refresh runs, the latest forecast for
-reorder, ERP imports. (The pandas side — history frames in, published forecasts out — is
-`infrastructure.forecasting.frames`, imported only where forecasts are computed.)
+"""Forecasting's database side for workers and the CLI: the catalogue, stock policies, the latest forecast
+for reorder, ERP imports (refresh runs are `infrastructure.forecasting.runs`; the pandas side — history frames
+in, published forecasts out — is `infrastructure.forecasting.frames`, imported only where forecasts are
+computed).
 
 A series is one SKU in one warehouse, or the SKU over all warehouses (warehouse '' in `forecasts`). The
 history is the `sales_history` view (order events plus imported ERP sales), daily, up to yesterday (the
@@ -19,10 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from psycopg import Connection
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from domain.base import DomainError
 from domain.replenishment import DemandForecast
 
 Pool = ConnectionPool[Connection[Any]]
@@ -71,82 +70,6 @@ def demand_forecast(pool: Pool, sku: str, warehouse: str, days: int) -> DemandFo
     means = [float(p["mean"] or 0.0) for p in points[: max(days, 1)]]
     daily = sum(means) / len(means) if means else 0.0
     return DemandForecast(daily, float(error_sd), int(forecast_id), str(model), generated_at.isoformat())
-
-
-# ---- refresh runs ---------------------------------------------------------------------------------------------
-
-
-def start_run(pool: Pool, job_id: int, trigger: str, requested_by: str, skus: list[str] | None, horizon: int) -> None:
-    with pool.connection() as conn:
-        conn.execute(
-            "INSERT INTO forecast_runs (job_id, trigger, requested_by, skus, horizon_days) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (job_id) DO NOTHING",
-            (job_id, trigger, requested_by, skus, horizon),
-        )
-
-
-def run_batches(pool: Pool, job_id: int, batches: int) -> None:
-    with pool.connection() as conn:
-        conn.execute(
-            "UPDATE forecast_runs SET batches = %s, finished_at = CASE WHEN %s = 0 THEN now() END WHERE job_id = %s",
-            (batches, batches, job_id),
-        )
-
-
-def batch_done(pool: Pool, run_id: int, batch_job_id: int, series: int) -> None:
-    """Count a finished batch into its run, once: a batch redelivered after finishing adds nothing."""
-    with pool.connection() as conn, conn.transaction():
-        first = conn.execute(
-            "INSERT INTO forecast_run_batches (run_id, batch_job_id, series) VALUES (%s, %s, %s) "
-            "ON CONFLICT (batch_job_id) DO NOTHING RETURNING 1",
-            (run_id, batch_job_id, series),
-        ).fetchone()
-        if first is None:
-            return
-        conn.execute(
-            "UPDATE forecast_runs SET batches_done = batches_done + 1, series = series + %s, "
-            "finished_at = CASE WHEN batches_done + 1 >= batches THEN now() END WHERE job_id = %s",
-            (series, run_id),
-        )
-
-
-def request_refresh(pool: Pool, skus: list[str] | None, requested_by: str) -> int:
-    """Write a refresh job; the relay's sweeper sends it to a worker within seconds."""
-    if skus:
-        with pool.connection() as conn:
-            known = {r[0] for r in conn.execute("SELECT sku FROM product_catalog WHERE sku = ANY(%s)", (skus,))}
-        unknown = sorted(set(skus) - known)
-        if unknown:
-            raise DomainError(f"unknown SKU(s): {', '.join(unknown[:20])}")
-    payload = {"skus": sorted(set(skus)) if skus else None, "trigger": "request", "requested_by": requested_by}
-    with pool.connection() as conn:
-        row = conn.execute(
-            "INSERT INTO jobs (kind, key, payload, cause_position) "
-            "VALUES ('forecast_refresh', 'request:' || gen_random_uuid(), %s, 0) RETURNING id",
-            (Jsonb(payload),),
-        ).fetchone()
-    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
-    return int(row[0])
-
-
-def refresh_status(pool: Pool, job_id: int) -> dict[str, Any]:
-    with pool.connection() as conn:
-        row = conn.execute(
-            "SELECT j.status, r.batches, r.batches_done, r.series, r.finished_at IS NOT NULL, "
-            "(SELECT count(*) FROM jobs b WHERE b.kind = 'forecast_batch' AND b.key LIKE j.id || ':%%' "
-            " AND b.status = 'parked') FROM jobs j LEFT JOIN forecast_runs r ON r.job_id = j.id WHERE j.id = %s",
-            (job_id,),
-        ).fetchone()
-    if row is None:
-        raise LookupError(f"no refresh job {job_id}")
-    return {
-        "job": row[0],
-        "batches": row[1],
-        "batches_done": row[2] or 0,
-        "series": row[3] or 0,
-        "finished": bool(row[4]),
-        "failed": row[0] == "parked" or bool(row[5]),
-    }
 
 
 # ---- historical sales import (ERP CSV) ---------------------------------------------------------------------

@@ -1,18 +1,24 @@
 """The Postgres job ledger (D5): job rows written with the relay's tracking, claimed with leases by workers,
-attempts counted here so a worker killed mid-job still counts; poison jobs are parked for operators."""
+attempts counted here so a worker killed mid-job still counts; poison jobs are parked for operators.
+
+Every statement is written once (`Statement`) and shared by the sync side (relay, workers, CLI: `JobLedger`)
+and the async side (the API's operators' endpoints and readiness: the module-level coroutines)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from application.reactions import JobSpec
+from domain.base import Actor, Meta
+from infrastructure.jobs.broker import JobRef
+from infrastructure.readmodels.base import decode_cursor, next_cursor
+from infrastructure.statements import Statement
 
 RELAY_NAME = "shopops"
 
@@ -26,9 +32,103 @@ class Job:
     correlation_id: str | None
     cause_position: int
 
+    def meta(self, actor: Actor) -> Meta:
+        """The metadata of decisions this job makes: the job is their cause, and the correlation id follows
+        the request that started the chain (or the job itself, for scheduled work)."""
+        return Meta(actor=actor, correlation_id=self.correlation_id or f"job:{self.id}", causation_id=f"job:{self.id}")
+
+
+RELAY_POSITION = Statement("SELECT notification_id FROM relay_tracking WHERE application_name = $1")
+ADVANCE_RELAY = Statement(
+    "INSERT INTO relay_tracking VALUES ($1, $2) ON CONFLICT (application_name) DO UPDATE "
+    "SET notification_id = EXCLUDED.notification_id "
+    "WHERE relay_tracking.notification_id < EXCLUDED.notification_id RETURNING 1"
+)
+INSERT_JOB = Statement(
+    "INSERT INTO jobs (kind, key, payload, cause_position, correlation_id, enqueued_at) "
+    "VALUES ($1, $2, $3, $4, $5, now()) "
+    "ON CONFLICT (kind, cause_position, key) DO NOTHING RETURNING id"
+)
+PARK_ABANDONED = Statement(
+    "UPDATE jobs SET status = 'parked', updated_at = now(), "
+    "last_error = coalesce(last_error, 'worker lost the job (killed or timed out) ') "
+    "|| ' after ' || attempts || ' attempts' "
+    "WHERE status = 'running' AND lease_until < now() AND attempts >= max_attempts RETURNING id"
+)
+RESEND_LOST = Statement(
+    "UPDATE jobs SET enqueued_at = now() WHERE id IN (SELECT id FROM jobs WHERE "
+    "(status = 'pending' AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1))) "
+    "OR (status = 'running' AND lease_until < now()) ORDER BY id LIMIT 5000) RETURNING id, kind"
+)
+CLAIM = Statement(
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = now(), "
+    "lease_until = now() + make_interval(secs => $1) WHERE id = $2 AND attempts < max_attempts AND "
+    "(status = 'pending' OR (status = 'running' AND lease_until < now())) "
+    "RETURNING id, kind, payload, attempts, correlation_id, cause_position"
+)
+EXTEND_LEASE = Statement(
+    "UPDATE jobs SET lease_until = now() + make_interval(secs => $1), updated_at = now() "
+    "WHERE id = $2 AND status = 'running'"
+)
+COMPLETE = Statement(
+    "UPDATE jobs SET status = 'done', result = $1, done_at = now(), updated_at = now(), "
+    "lease_until = NULL WHERE id = $2 AND status = 'running'"
+)
+FAIL = Statement(
+    "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'pending' END, "
+    "last_error = $1, lease_until = NULL, enqueued_at = now(), updated_at = now() "
+    "WHERE id = $2 AND status = 'running' RETURNING status"
+)
+LIST_JOBS = Statement(
+    "SELECT * FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) "
+    "AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+)
+GET_JOB = Statement("SELECT * FROM jobs WHERE id = $1")
+# Retried jobs are left unsent (enqueued_at NULL), so the relay's next sweep sends them whoever retried them.
+RETRY_PARKED = Statement(
+    "UPDATE jobs SET status = 'pending', attempts = 0, enqueued_at = NULL, updated_at = now() "
+    "WHERE status = 'parked' AND ($1::bigint[] IS NULL OR id = ANY($1)) RETURNING *"
+)
+JOB_STATS = Statement(
+    "SELECT count(*) FILTER (WHERE status IN ('pending', 'running')) AS open, "
+    "count(*) FILTER (WHERE status = 'parked') AS parked, "
+    "coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('pending', 'running'))), 0) "
+    "AS oldest_open_age_seconds, "
+    "coalesce(max(attempts) FILTER (WHERE status IN ('pending', 'running')), 0) AS max_open_attempts, "
+    "coalesce((SELECT max(notification_id) FROM shopops_events), 0) - coalesce((SELECT notification_id "
+    "FROM relay_tracking WHERE application_name = $1), 0) AS relay_lag FROM jobs"
+)
+
+
+def job_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A job as operators see it (API and CLI alike)."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "key": row["key"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "max_attempts": row["max_attempts"],
+        "last_error": row["last_error"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "done_at": row["done_at"].isoformat() if row["done_at"] else None,
+    }
+
+
+def stats_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Queue depth, parked jobs, the oldest open job's age, the most attempts on an open job, relay lag."""
+    return {
+        "open": int(row["open"]),
+        "parked": int(row["parked"]),
+        "oldest_open_age_seconds": round(float(row["oldest_open_age_seconds"]), 3),
+        "max_open_attempts": int(row["max_open_attempts"]),
+        "relay_lag": int(row["relay_lag"]),
+    }
+
 
 class JobLedger:
-    """Operations on the `jobs` and `relay_tracking` tables."""
+    """Operations on the `jobs` and `relay_tracking` tables for the relay, the workers and the CLI."""
 
     def __init__(self, pool: ConnectionPool[Connection[Any]], lease_seconds: float = 60.0) -> None:
         self.pool = pool
@@ -38,77 +138,43 @@ class JobLedger:
 
     def relay_position(self) -> int:
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT notification_id FROM relay_tracking WHERE application_name = %s", (RELAY_NAME,)
-            ).fetchone()
-        return int(row[0]) if row else 0
+            return int(RELAY_POSITION.value(conn, RELAY_NAME) or 0)
 
-    def record(self, position: int, specs: Sequence[tuple[int, str | None, JobSpec]]) -> list[int]:
-        """Insert job rows and advance the relay position in ONE transaction; returns the new job ids.
+    def record(self, position: int, specs: Sequence[tuple[int, str | None, JobSpec]]) -> list[JobRef]:
+        """Insert job rows and advance the relay position in ONE transaction; returns the new jobs.
 
         The tracking update refuses to move backwards, so a second relay racing on the same batch fails
         its transaction instead of writing the jobs twice.
         """
         with self.pool.connection() as conn, conn.transaction():
-            moved = conn.execute(
-                "INSERT INTO relay_tracking VALUES (%s, %s) ON CONFLICT (application_name) DO UPDATE "
-                "SET notification_id = EXCLUDED.notification_id "
-                "WHERE relay_tracking.notification_id < EXCLUDED.notification_id RETURNING 1",
-                (RELAY_NAME, position),
-            ).fetchone()
-            if moved is None:
+            if ADVANCE_RELAY.value(conn, RELAY_NAME, position) is None:
                 raise RuntimeError(f"relay tracking is already at or past {position}")
-            ids: list[int] = []
+            jobs: list[JobRef] = []
             for cause, correlation_id, spec in specs:
-                row = conn.execute(
-                    "INSERT INTO jobs (kind, key, payload, cause_position, correlation_id, enqueued_at) "
-                    "VALUES (%s, %s, %s, %s, %s, now()) "
-                    "ON CONFLICT (kind, cause_position, key) DO NOTHING RETURNING id",
-                    (spec.kind, spec.key, Jsonb(spec.payload), cause, correlation_id),
-                ).fetchone()
-                if row:
-                    ids.append(int(row[0]))
-            return ids
+                job_id = INSERT_JOB.value(conn, spec.kind, spec.key, Jsonb(spec.payload), cause, correlation_id)
+                if job_id is not None:
+                    jobs.append(JobRef(job_id, spec.kind))
+            return jobs
 
-    def schedule(self, specs: Sequence[JobSpec]) -> list[int]:
+    def schedule(self, specs: Sequence[JobSpec]) -> list[JobRef]:
         """Jobs not caused by one event (periodic checks); the key makes each one happen once."""
-        ids: list[int] = []
+        jobs: list[JobRef] = []
         with self.pool.connection() as conn, conn.transaction():
             for spec in specs:
-                row = conn.execute(
-                    "INSERT INTO jobs (kind, key, payload, cause_position, enqueued_at) VALUES (%s, %s, %s, 0, now()) "
-                    "ON CONFLICT (kind, cause_position, key) DO NOTHING RETURNING id",
-                    (spec.kind, spec.key, Jsonb(spec.payload)),
-                ).fetchone()
-                if row:
-                    ids.append(int(row[0]))
-        return ids
+                job_id = INSERT_JOB.value(conn, spec.kind, spec.key, Jsonb(spec.payload), 0, None)
+                if job_id is not None:
+                    jobs.append(JobRef(job_id, spec.kind))
+        return jobs
 
-    def sweep(self, stale_seconds: float) -> tuple[list[int], list[int]]:
-        """Park jobs that used up their attempts, and return (to re-enqueue, parked) ids.
+    def sweep(self, stale_seconds: float) -> tuple[list[JobRef], list[int]]:
+        """Park jobs that used up their attempts, and return (to re-enqueue, parked).
 
         A job is re-enqueued when it is pending but its message may be lost (never sent, or sent longer
         ago than `stale_seconds`, e.g. Redis was wiped), or when a worker's lease on it expired.
         """
         with self.pool.connection() as conn, conn.transaction():
-            parked = [
-                int(r[0])
-                for r in conn.execute(
-                    "UPDATE jobs SET status = 'parked', updated_at = now(), "
-                    "last_error = coalesce(last_error, 'worker lost the job (killed or timed out) ') "
-                    "|| ' after ' || attempts || ' attempts' "
-                    "WHERE status = 'running' AND lease_until < now() AND attempts >= max_attempts RETURNING id"
-                ).fetchall()
-            ]
-            again = [
-                int(r[0])
-                for r in conn.execute(
-                    "UPDATE jobs SET enqueued_at = now() WHERE id IN (SELECT id FROM jobs WHERE "
-                    "(status = 'pending' AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => %s))) "
-                    "OR (status = 'running' AND lease_until < now()) ORDER BY id LIMIT 5000) RETURNING id",
-                    (stale_seconds,),
-                ).fetchall()
-            ]
+            parked = [int(r["id"]) for r in PARK_ABANDONED.rows(conn)]
+            again = [JobRef(r["id"], r["kind"]) for r in RESEND_LOST.rows(conn, stale_seconds)]
         return again, parked
 
     # ---- worker side ------------------------------------------------------------------------------------
@@ -118,14 +184,8 @@ class JobLedger:
 
         Returns None when the job is done, parked, or leased by another live worker (a duplicate message).
         """
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            row: Any = cur.execute(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = now(), "
-                "lease_until = now() + make_interval(secs => %s) WHERE id = %s AND attempts < max_attempts AND "
-                "(status = 'pending' OR (status = 'running' AND lease_until < now())) "
-                "RETURNING id, kind, payload, attempts, correlation_id, cause_position",
-                (self.lease_seconds, job_id),
-            ).fetchone()
+        with self.pool.connection() as conn:
+            row = CLAIM.row(conn, self.lease_seconds, job_id)
         if row is None:
             return None
         return Job(
@@ -135,67 +195,61 @@ class JobLedger:
     def extend_lease(self, job_id: int) -> None:
         """A long job (a forecast batch) renews its lease so the sweeper does not hand it to another worker."""
         with self.pool.connection() as conn:
-            conn.execute(
-                "UPDATE jobs SET lease_until = now() + make_interval(secs => %s), updated_at = now() "
-                "WHERE id = %s AND status = 'running'",
-                (self.lease_seconds, job_id),
-            )
+            EXTEND_LEASE.run(conn, self.lease_seconds, job_id)
 
     def complete(self, job: Job, result: dict[str, Any]) -> None:
         with self.pool.connection() as conn:
-            conn.execute(
-                "UPDATE jobs SET status = 'done', result = %s, done_at = now(), updated_at = now(), "
-                "lease_until = NULL WHERE id = %s AND status = 'running'",
-                (Jsonb(result), job.id),
-            )
+            COMPLETE.run(conn, Jsonb(result), job.id)
 
     def fail(self, job: Job, error: str) -> bool:
         """Record a failed attempt; returns True when the job is parked (no attempts left)."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'pending' END, "
-                "last_error = %s, lease_until = NULL, enqueued_at = now(), updated_at = now() "
-                "WHERE id = %s AND status = 'running' RETURNING status",
-                (error[:2000], job.id),
-            ).fetchone()
-        return bool(row and row[0] == "parked")
+            return bool(FAIL.value(conn, error[:2000], job.id) == "parked")
 
     # ---- operators --------------------------------------------------------------------------------------
 
     def list_jobs(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(
-                "SELECT id, kind, key, payload, status, attempts, max_attempts, last_error, created_at, "
-                "updated_at, done_at FROM jobs WHERE (%s::text IS NULL OR status = %s) ORDER BY id DESC LIMIT %s",
-                (status, status, limit),
-            ).fetchall()
-        return [dict(r) for r in rows]
+        with self.pool.connection() as conn:
+            return [job_view(r) for r in LIST_JOBS.rows(conn, status, None, None, limit)]
 
     def retry_parked(self, job_ids: Sequence[int] | None = None) -> list[int]:
-        """Give parked jobs a fresh set of attempts; returns the ids to enqueue."""
+        """Give parked jobs a fresh set of attempts; the relay's next sweep sends them."""
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                "UPDATE jobs SET status = 'pending', attempts = 0, enqueued_at = now(), updated_at = now() "
-                "WHERE status = 'parked' AND (%s::bigint[] IS NULL OR id = ANY(%s)) RETURNING id",
-                (list(job_ids) if job_ids is not None else None,) * 2,
-            ).fetchall()
-        return [int(r[0]) for r in rows]
+            rows = RETRY_PARKED.rows(conn, list(job_ids) if job_ids is not None else None)
+        return [int(r["id"]) for r in rows]
 
     def stats(self) -> dict[str, Any]:
-        """Queue depth, parked count and the age of the oldest open job (for metrics and /health/ready)."""
+        """Queue depth, parked count, the age of the oldest open job and the relay's lag."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT count(*) FILTER (WHERE status IN ('pending', 'running')), "
-                "count(*) FILTER (WHERE status = 'parked'), "
-                "coalesce(extract(epoch FROM now() - "
-                "min(created_at) FILTER (WHERE status IN ('pending', 'running'))), 0), "
-                "coalesce(max(attempts) FILTER (WHERE status IN ('pending', 'running')), 0) FROM jobs"
-            ).fetchone()
+            row = JOB_STATS.row(conn, RELAY_NAME)
         if row is None:  # an aggregate query always returns one row
             raise RuntimeError("job statistics query returned nothing")
-        return {
-            "open": int(row[0]),
-            "parked": int(row[1]),
-            "oldest_open_age_seconds": float(row[2]),
-            "max_open_attempts": int(row[3]),
-        }
+        return stats_view(row)
+
+
+# ---- the API's async views (asyncpg) ------------------------------------------------------------------
+
+
+async def list_jobs(
+    db: Any, *, status: str | None = None, kind: str | None = None, limit: int = 50, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first."""
+    after = decode_cursor(cursor, 1)
+    rows = await LIST_JOBS.fetch(db, status, kind, int(after[0]) if after else None, limit)
+    items = [job_view(r) for r in rows]
+    return items, next_cursor(items, limit, "id")
+
+
+async def get_job(db: Any, job_id: int) -> dict[str, Any] | None:
+    row = await GET_JOB.fetchrow(db, job_id)
+    return job_view(row) if row else None
+
+
+async def retry_job(db: Any, job_id: int) -> dict[str, Any] | None:
+    """A parked job gets a fresh set of attempts; the relay's sweeper sends it on its next pass."""
+    rows = await RETRY_PARKED.fetch(db, [job_id])
+    return job_view(rows[0]) if rows else None
+
+
+async def job_stats(db: Any) -> dict[str, Any]:
+    return stats_view(await JOB_STATS.fetchrow(db, RELAY_NAME))

@@ -12,11 +12,12 @@ from typing import Any
 
 from application.reactions import JobSpec, jobs_for
 from application.shopops import ShopOps
+from infrastructure.jobs.broker import JobRef
 from infrastructure.jobs.ledger import JobLedger
 
 log = logging.getLogger("shopops.relay")
 
-Enqueue = Callable[[list[int]], None]
+Enqueue = Callable[[list[JobRef]], None]
 
 
 class Relay:
@@ -68,7 +69,7 @@ class Relay:
             again += self.ledger.schedule(check())
         self._send(again)
 
-    def _send(self, job_ids: list[int]) -> None:
+    def _send(self, job_ids: list[JobRef]) -> None:
         """Enqueue; if the broker is down the jobs stay in the ledger and the sweeper sends them later."""
         if not job_ids:
             return

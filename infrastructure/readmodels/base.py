@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -23,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from application.shopops import ShopOps
 from domain.base import DomainError
+from infrastructure.statements import Statement
 
 log = logging.getLogger("shopops.projections")
 
@@ -58,6 +60,12 @@ class Projection:
         return register
 
 
+@cache
+def position_of(projection: str) -> Statement:
+    """The statement reading a read model's tracked position (names come from the code, never from input)."""
+    return Statement(f"SELECT notification_id FROM {projection}_tracking WHERE application_name = $1")  # noqa: S608
+
+
 class Projector:
     """Runs one projection: one ordered reader, rows and tracking committed together per batch."""
 
@@ -70,11 +78,7 @@ class Projector:
 
     def position(self) -> int:
         with self.pool.connection() as conn:
-            row = conn.execute(
-                f"SELECT notification_id FROM {self.projection.name}_tracking WHERE application_name = %s",  # noqa: S608
-                (APP,),
-            ).fetchone()
-        return int(row[0]) if row else 0
+            return int(position_of(self.projection.name).value(conn, APP) or 0)
 
     def step(self, head: int | None = None) -> int:
         """Project the next batch, up to `head` (default: the log's head); returns how many events it handled.

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.catalog import Product, Warehouse
-from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
 
 products = Projection("product_catalog", ("product_catalog",))
 warehouses = Projection("warehouse_list", ("warehouse_list",))
@@ -124,3 +124,12 @@ async def list_warehouses(
     )
     items = [_warehouse(r) for r in rows]
     return items, next_cursor(items, limit, "code")
+
+
+# ---- for the workers (psycopg): where to look; every decision is re-checked on the aggregates ----
+
+
+def warehouse_regions(pool: Pool) -> dict[str, str]:
+    """Every registered warehouse code with its region."""
+    with pool.connection() as conn:
+        return dict(conn.execute("SELECT code, region FROM warehouse_list ORDER BY code").fetchall())

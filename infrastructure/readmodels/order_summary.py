@@ -13,7 +13,7 @@ import asyncpg
 from psycopg import Cursor
 
 from domain.order import Order
-from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
 
 projection = Projection("order_summary", ("order_summary_lines", "order_summary"))
 on = projection.on
@@ -216,3 +216,18 @@ async def list_orders(
     )
     items = [_view(r) for r in rows]
     return items, next_cursor(items, limit, "placed_at", "id")
+
+
+# ---- for the workers (psycopg): where to look; every decision is re-checked on the aggregates ----
+
+
+def backordered_orders(pool: Pool, sku: str, limit: int = 200) -> list[str]:
+    """Orders waiting for a SKU, first come first served (by the position they were placed at)."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT o.id FROM order_summary o JOIN order_summary_lines l ON l.order_id = o.id "
+            "WHERE l.sku = %s AND l.backordered > 0 AND o.status IN ('partially_allocated', 'backordered') "
+            "ORDER BY o.placed_at, o.id LIMIT %s",
+            (sku, limit),
+        ).fetchall()
+    return [str(r[0]) for r in rows]

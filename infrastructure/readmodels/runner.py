@@ -9,11 +9,9 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
-from psycopg_pool import ConnectionPool
-
 from application.shopops import ShopOps
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.readmodels.base import Pool, Projector
+from infrastructure.readmodels.base import Projector
 from infrastructure.readmodels.log_listener import LogListener
 from infrastructure.readmodels.registry import PROJECTIONS
 from infrastructure.settings import Settings
@@ -31,23 +29,20 @@ CHANNEL = f"{ShopOps.name}_events"  # the library NOTIFYs the events table's nam
 
 def _projectors(
     settings: Settings, names: list[str] | None, batch_size: int = RUN_BATCH
-) -> tuple[list[Projector], Container, Pool]:
+) -> tuple[list[Projector], Container]:
     unknown = sorted(set(names or ()) - PROJECTIONS.keys())
     if unknown:
         raise ValueError(f"unknown projection(s) {unknown}; known: {sorted(PROJECTIONS)}")
-    container = bootstrap(settings)
-    pool: Pool = ConnectionPool(
-        settings.require_database_url(), min_size=1, max_size=len(PROJECTIONS) + 1, timeout=10, open=True
-    )
+    container = bootstrap(settings, pool_size=len(PROJECTIONS) + 1)
     chosen = [PROJECTIONS[n] for n in names] if names else list(PROJECTIONS.values())
-    return [Projector(container.app, pool, p, batch_size) for p in chosen], container, pool
+    return [Projector(container.app, container.pool, p, batch_size) for p in chosen], container
 
 
 def run_projections(settings: Settings, names: list[str] | None = None, stop: threading.Event | None = None) -> None:
     """Run the projections until `stop` is set; each follows the log from its own tracked position, in its
     own thread, woken by the event store's NOTIFY. A thread that dies is logged and restarted."""
     stop = stop or threading.Event()
-    projectors, container, pool = _projectors(settings, names)
+    projectors, container = _projectors(settings, names)
     wakes = [threading.Event() for _ in projectors]
     listener = LogListener(settings.require_database_url(), CHANNEL, wakes)
 
@@ -66,7 +61,6 @@ def run_projections(settings: Settings, names: list[str] | None = None, stop: th
         listener.wake_all()
         for thread in threads:
             thread.join(timeout=10)
-        pool.close()
         container.close()
 
 
@@ -93,7 +87,7 @@ def rebuild(
     """Empty the read model(s) and replay the log from zero to its head as of the start; returns the events
     each projection handled. `progress(name, position reached, head)` follows each batch. Stop the
     runner of those read models first (if it runs, tracking's compare-and-set keeps rows consistent)."""
-    projectors, container, pool = _projectors(settings, [name] if name else None, batch_size=REBUILD_BATCH)
+    projectors, container = _projectors(settings, [name] if name else None, batch_size=REBUILD_BATCH)
     try:
         total = container.app.position()
         done: dict[str, int] = {}
@@ -103,7 +97,6 @@ def rebuild(
             done[projection] = projector.catch_up(total, _reporter(progress, projection, total))
         return done
     finally:
-        pool.close()
         container.close()
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from domain.ticket import Agent, Ticket, sla_deadlines
-from infrastructure.readmodels.base import Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, next_cursor
 
 projection = Projection("ticket_queue", ("ticket_queue", "ticket_agents"))
 on = projection.on
@@ -265,3 +265,45 @@ async def list_agents(
     )
     items = [_agent(r) for r in rows]
     return items, next_cursor(items, limit, "id")
+
+
+# ---- for the workers (psycopg): where to look; every decision is re-checked on the aggregates ----
+
+
+def agent_codes(pool: Pool) -> list[str]:
+    with pool.connection() as conn:
+        return [r[0] for r in conn.execute("SELECT code FROM ticket_agents ORDER BY code").fetchall()]
+
+
+def waiting_tickets(pool: Pool, limit: int = 200) -> list[str]:
+    """Unassigned open tickets, most urgent first, then oldest first."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT id FROM ticket_queue WHERE status = 'open' AND assignee IS NULL ORDER BY "
+            "array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority), opened_at, id LIMIT %s",
+            (limit,),
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def recent_ticket_count(pool: Pool, customer_id: str, exclude: str, days: int = 7) -> int:
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM ticket_queue WHERE customer_id = %s AND id <> %s::uuid "
+            "AND opened_at > now() - make_interval(days => %s)",
+            (customer_id, exclude, days),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def breached_tickets(pool: Pool, limit: int = 500) -> list[tuple[str, str]]:
+    """(ticket id, breach kind) for open tickets past a due time, as the read model sees them."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT id, 'first_response' FROM ticket_queue WHERE status NOT IN ('resolved', 'closed') "
+            "AND first_response_at IS NULL AND first_response_due < now() "
+            "UNION ALL SELECT id, 'resolution' FROM ticket_queue WHERE status NOT IN ('resolved', 'closed', "
+            "'waiting_customer') AND resolution_due < now() LIMIT %s",
+            (limit,),
+        ).fetchall()
+    return [(str(r[0]), r[1]) for r in rows]

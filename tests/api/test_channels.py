@@ -17,7 +17,7 @@ SECRET = "amazon-webhook-secret"
 
 @pytest.fixture
 def signed(api: Api) -> Api:
-    api.settings.shopops_channel_secrets = json.dumps({"amazon": SECRET})
+    api.settings.shopops_channel_secrets = {"amazon": SECRET}
     return api
 
 

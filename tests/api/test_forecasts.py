@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from infrastructure.forecasting import frames as forecast_frames
-from infrastructure.forecasting import store
+from infrastructure.forecasting import runs, store
 from infrastructure.jobs.ledger import Job
 from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem
@@ -262,8 +262,8 @@ def test_a_redelivered_batch_publishes_once(runtime: Runtime) -> None:
         correlation_id=None,
         cause_position=0,
     )
-    store.start_run(runtime.pool, 7, "test", "t", None, 14)
-    store.run_batches(runtime.pool, 7, 1)
+    runs.start_run(runtime.pool, 7, "test", "t", None, 14)
+    runs.run_batches(runtime.pool, 7, 1)
     first = forecast_batch(runtime, job)
     second = forecast_batch(runtime, job)
     assert first["series"] == second["series"] == 2

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.forecasting import store
+from infrastructure.forecasting import runs, store
 from tests.faults.conftest import Stack, wait_until
 
 META = Meta(actor=Actor("planner", "ops"), correlation_id="forecast-fault-test")
@@ -60,15 +60,15 @@ def test_a_refresh_fans_out_per_batch_and_survives_a_killed_worker(
     for name in ("projections", "relay", "worker"):
         stack.start(name)
     wait_until(lambda: store.stock_policies(pool, ["S05"]) != [], 30, "stock read model", stack)
-    job_id = store.request_refresh(pool, None, "fault-test")
+    job_id = runs.request_refresh(pool, None, "fault-test")
 
-    wait_until(lambda: store.refresh_status(pool, job_id)["batches_done"] >= 1, 180, "first batch", stack)
+    wait_until(lambda: _run(pool, job_id)["batches_done"] >= 1, 180, "first batch", stack)
     stack.kill("worker")  # mid-run: some batches done, others leased or queued
     stack.start("worker")
-    wait_until(lambda: store.refresh_status(pool, job_id)["finished"], 300, "the whole run", stack)
+    wait_until(lambda: _run(pool, job_id)["status"] in ("done", "failed"), 300, "the whole run", stack)
 
-    status = store.refresh_status(pool, job_id)
-    assert (status["batches"], status["batches_done"], status["failed"]) == (4, 4, False)
+    status = _run(pool, job_id)
+    assert (status["batches"], status["batches_done"], status["status"]) == (4, 4, "done")
     with pool.connection() as conn:
         per_series = conn.execute(
             "SELECT sku, warehouse, count(*) FROM forecasts WHERE run_id = %s GROUP BY sku, warehouse", (job_id,)
@@ -87,3 +87,9 @@ def test_a_refresh_fans_out_per_batch_and_survives_a_killed_worker(
     replenishment = app.replenishment(UUID(stock.open_replenishment))
     assert replenishment.decision["forecast"]["forecast_id"] == forecast.forecast_id
     assert replenishment.decision["demand_source"].startswith("forecast:")
+
+
+def _run(pool: ConnectionPool[Any], job_id: int) -> dict[str, Any]:
+    run = runs.refresh_run(pool, job_id)
+    assert run is not None
+    return run

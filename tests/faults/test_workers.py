@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
-from infrastructure.jobs.broker import job_message
+from infrastructure.jobs.broker import JobRef, job_message
 from infrastructure.jobs.ledger import JobLedger
 from tests.faults.conftest import Stack, wait_until
 
@@ -98,7 +98,7 @@ def test_i3_jobs_delivered_two_or_three_times_take_effect_once(
         ids = [int(r[0]) for r in conn.execute("SELECT id FROM jobs WHERE kind = 'dispatch'").fetchall()]
     for job_id in ids:
         for _ in range(1 + job_id % 2):  # every job is delivered 2 or 3 times in all
-            broker.enqueue(job_message(job_id))
+            broker.enqueue(job_message(JobRef(job_id, "dispatch")))
     stack.start("worker")
     wait_until(lambda: open_jobs(url) == 0 and job_counts(url).get("done", 0) >= 300, 120, "all jobs done", stack)
     effects = allocated_events_per_order(url)
