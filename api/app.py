@@ -43,7 +43,7 @@ from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
 from api.controllers.warehouses import WarehouseController
 from api.headers import SecurityHeadersMiddleware
-from api.metrics import MetricsMiddleware
+from api.metrics import PROMETHEUS
 from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
 from api.security import API_PREFIX, BearerAuthMiddleware, check_every_route_guarded
@@ -127,7 +127,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[_api_router(), HealthController],
         state=State({"runtime": Runtime(container, limiter)}),
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, MetricsMiddleware, SecurityHeadersMiddleware],
+        middleware=[RequestIdMiddleware, PROMETHEUS.middleware, SecurityHeadersMiddleware],
         exception_handlers={Exception: handle_exception, HTTPException: handle_exception},
         request_max_body_size=settings.shopops_max_body_bytes,
         openapi_config=_openapi(),

@@ -31,6 +31,25 @@ def line_totals(lines: list[dict[str, Any]]) -> Decimal:
     return sum((Decimal(line["unit_price"]) * line["quantity"] for line in lines), Decimal("0"))
 
 
+
+# ---- status rules: one place, used by the aggregate and by the read models that show an order's status ----
+
+
+def status_after_allocation(any_backordered: bool, allocated_units: int) -> str:
+    """After a dispatch decision: everything reserved, some of it, or nothing yet."""
+    if not any_backordered:
+        return "allocated"
+    return "partially_allocated" if allocated_units else "backordered"
+
+
+def status_after_shipment(fully_shipped: bool) -> str:
+    return "shipped" if fully_shipped else "partially_shipped"
+
+
+def status_after_return(current: str, fully_returned: bool) -> str:
+    """An order is `returned` once everything shipped came back; a partial return keeps its status."""
+    return "returned" if fully_returned else current
+
 class Order(ShopAggregate):
     """A customer order and its fulfilment state."""
 
@@ -73,7 +92,7 @@ class Order(ShopAggregate):
             for line in self.lines:
                 aggregate.shipped[line["sku"]] = aggregate.shipped.get(line["sku"], 0) + line["quantity"]
                 aggregate.shipped_from.setdefault(line["sku"], self.warehouse)
-            aggregate.status = "shipped" if aggregate.unshipped() == {} else "partially_shipped"
+            aggregate.status = status_after_shipment(fully_shipped=aggregate.unshipped() == {})
 
     class Allocated(ShopEvent):
         """The dispatch decision: reservations per warehouse, backorders, and the routing that chose them."""
@@ -104,8 +123,8 @@ class Order(ShopAggregate):
         def apply(self, aggregate: Any) -> None:
             for line in self.lines:
                 aggregate.returned[line["sku"]] = aggregate.returned.get(line["sku"], 0) + line["quantity"]
-            if all(aggregate.returned.get(sku, 0) >= qty for sku, qty in aggregate.shipped.items()):
-                aggregate.status = "returned"
+            fully = all(aggregate.returned.get(sku, 0) >= qty for sku, qty in aggregate.shipped.items())
+            aggregate.status = status_after_return(aggregate.status, fully_returned=fully)
 
     def __init__(
         self,
@@ -184,9 +203,7 @@ class Order(ShopAggregate):
         return sum(sum(by_wh.values()) for by_wh in self.allocations.values())
 
     def allocation_status(self) -> str:
-        if not self.backordered:
-            return "allocated"
-        return "partially_allocated" if self.allocated_units() else "backordered"
+        return status_after_allocation(bool(self.backordered), self.allocated_units())
 
     def needs_allocation(self) -> dict[str, int]:
         """What is still to be allocated: everything when placed, the backorders after a first decision."""

@@ -7,9 +7,9 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import ServiceUnavailableException
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from api.metrics import REGISTRY, record_jobs, record_lag
+from api.metrics import record_jobs, record_lag
 from api.runtime import runtime_of
 from api.views import Out
 from infrastructure.eventstore.log import log_position

@@ -25,7 +25,7 @@ from infrastructure.forecasting.scoring import (
     select_model,
 )
 from infrastructure.forecasting.summary import series_summary
-from infrastructure.forecasting.threads import limited_blas_threads, single_threaded_children
+from infrastructure.forecasting.threads import limited_blas_threads, single_threaded_blas
 
 Progress = Callable[[str], None]
 PARALLEL_MIN_SERIES = 40  # below this a process pool costs more than it saves
@@ -143,10 +143,9 @@ def _local_fits(panel: Panel, progress: Progress | None, workers: int) -> list[L
         return fits
     # spawn: children must not inherit XGBoost's OpenMP state from an earlier refresh in this process.
     context = multiprocessing.get_context("spawn")
-    with (
-        single_threaded_children(),
-        ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool,
-    ):
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)), mp_context=context, initializer=single_threaded_blas
+    ) as pool:
         futures = [pool.submit(fit_chunk, chunk, panel.season, panel.horizon, most) for chunk in chunks]
         for done in futures:
             fits.extend(done.result())

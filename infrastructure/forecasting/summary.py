@@ -11,6 +11,7 @@ import pandas as pd
 
 from infrastructure.forecasting.local_models import LocalFit
 from infrastructure.forecasting.panel import Panel
+from infrastructure.forecasting.scoring import backtest_errors
 
 SERIES_COLUMNS = [
     "series_id",
@@ -40,7 +41,7 @@ def series_summary(panel: Panel, fits: list[LocalFit], chosen: list[str]) -> pd.
 
 
 def _row(key: str, y: np.ndarray, dates: pd.DatetimeIndex, fit: LocalFit, model: str) -> dict[str, Any]:
-    errors = _errors(y, fit, model)  # forecast - actual, in units of y
+    errors = _over_forecast(y, fit, model)  # forecast - actual, in units of y
     actual = _actuals(y, fit, model)
     has_backtest = errors.size > 0
     absolute = float(np.sum(np.abs(actual))) if has_backtest else 0.0
@@ -59,10 +60,11 @@ def _row(key: str, y: np.ndarray, dates: pd.DatetimeIndex, fit: LocalFit, model:
     }
 
 
-def _errors(y: np.ndarray, fit: LocalFit, model: str) -> np.ndarray:
-    rows = fit.forecasts[model][:-1]
-    parts = [row[: len(y) - o] - y[o : o + len(row)] for o, row in zip(fit.origins[:-1], rows, strict=True)]
-    return np.concatenate(parts) if parts else np.zeros(0)
+def _over_forecast(y: np.ndarray, fit: LocalFit, model: str) -> np.ndarray:
+    """Backtest errors as forecast − actual in units of y (positive = over-forecast), all origins flattened."""
+    if len(fit.origins) < 2:
+        return np.zeros(0)
+    return -(backtest_errors(y, fit, model) * fit.scale).ravel()
 
 
 def _actuals(y: np.ndarray, fit: LocalFit, model: str) -> np.ndarray:

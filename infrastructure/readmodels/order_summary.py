@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 from psycopg import Cursor
 
-from domain.order import Order
+from domain.order import Order, status_after_allocation, status_after_return, status_after_shipment
 from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
 
 projection = Projection("order_summary", ("order_summary_lines", "order_summary"))
@@ -86,8 +86,7 @@ def allocated(cur: Cursor[Any], event: Any, position: int) -> None:
             (backordered.get(sku, 0), event.originator_id, sku),
         )
     warehouses = sorted({row["warehouse"] for row in event.allocations})
-    any_allocated = _allocated_units(cur, event.originator_id) > 0
-    status = "allocated" if not backordered else ("partially_allocated" if any_allocated else "backordered")
+    status = status_after_allocation(bool(backordered), _allocated_units(cur, event.originator_id))
     _add_warehouses(cur, event.originator_id, warehouses)
     _touch(cur, event, position, status)
 
@@ -104,7 +103,7 @@ def shipped(cur: Cursor[Any], event: Any, position: int) -> None:
     )
     row = cur.fetchone()
     _add_warehouses(cur, event.originator_id, [event.warehouse])
-    _touch(cur, event, position, "shipped" if row and row[0] else "partially_shipped")
+    _touch(cur, event, position, status_after_shipment(fully_shipped=bool(row and row[0])))
 
 
 @on(Order.Returned)
@@ -115,10 +114,12 @@ def returned(cur: Cursor[Any], event: Any, position: int) -> None:
             (line["quantity"], event.originator_id, line["sku"]),
         )
     cur.execute(
-        "SELECT bool_and(returned >= shipped) FROM order_summary_lines WHERE order_id = %s", (event.originator_id,)
+        "SELECT o.status, bool_and(l.returned >= l.shipped) FROM order_summary o "
+        "JOIN order_summary_lines l ON l.order_id = o.id WHERE o.id = %s GROUP BY o.status",
+        (event.originator_id,),
     )
     row = cur.fetchone()
-    _touch(cur, event, position, "returned" if row and row[0] else None)
+    _touch(cur, event, position, status_after_return(row[0], fully_returned=bool(row[1])) if row else None)
 
 
 def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:

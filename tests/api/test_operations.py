@@ -23,7 +23,7 @@ async def test_metrics_expose_request_counts_latency_and_projection_lag(api: Api
     response = await api.client.get("/metrics")
     assert response.status_code == 200
     text = response.text
-    assert 'shopops_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
+    assert 'shopops_http_requests_total{app_name="shopops",method="GET",path="/api/v1/me",status_code="200"}' in text
     assert "shopops_http_request_duration_seconds_bucket" in text
     assert "shopops_projection_lag_events" in text
 
