@@ -96,6 +96,7 @@ def projections(ctx: click.Context) -> None:
     """Run the projection runners (all, or the NAMEs given) until SIGINT/SIGTERM; `rebuild` rebuilds read models."""
     if ctx.invoked_subcommand is not None:
         return
+    stop = _stop_on_signals()  # first: a Ctrl-C while starting up stops cleanly too
     from infrastructure.readmodels.registry import PROJECTIONS
     from infrastructure.readmodels.runner import run_projections
 
@@ -104,7 +105,8 @@ def projections(ctx: click.Context) -> None:
     if unknown:
         raise click.UsageError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(sorted(PROJECTIONS))}")
     logging.getLogger().setLevel(logging.INFO)
-    run_projections(_settings(), names or None, _stop_on_signals())
+    click.echo(f"projections: running {', '.join(names or sorted(PROJECTIONS))} until SIGINT/SIGTERM", err=True)
+    run_projections(_settings(), names or None, stop)
 
 
 @projections.command("rebuild")

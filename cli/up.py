@@ -4,7 +4,6 @@ unset (D8), migrations, optional demo data, then the supervised process group.""
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 import click
@@ -12,14 +11,14 @@ import click
 from cli.supervisor import Supervisor
 from infrastructure.bootstrap import bootstrap
 from infrastructure.eventstore.migrate import migrate
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, child_environment
 
 log = logging.getLogger("shopops.up")
 
 
 def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
     server = None
-    env = dict(os.environ)
+    env = child_environment()
     if not settings.database_url:
         from infrastructure.eventstore.embedded import start_embedded
 

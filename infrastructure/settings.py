@@ -6,6 +6,7 @@ take (routing, SLA, clearance, triage) and the eventsourcing environment. The on
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import time
 from functools import lru_cache
@@ -197,6 +198,17 @@ def _load_triage_rules(path: Path) -> dict[str, Any]:
     if not isinstance(custom, dict):
         raise ValueError(f"triage rules {path} must be a JSON object like domain.triage.DEFAULT_RULES")
     return {**DEFAULT_RULES, **custom}
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment a supervised child process starts with: this process's, with `overrides`."""
+    return {**os.environ, **overrides}
+
+
+def default_environment(name: str, value: str) -> str:
+    """Set an environment variable for this process and its children unless it is set; returns its value
+    (for libraries that read their own variables, e.g. pgserver's XDG_RUNTIME_DIR)."""
+    return os.environ.setdefault(name, value)
 
 
 class ConfigurationError(SystemExit):

@@ -19,10 +19,9 @@ from api.roles import AUDIT_READ
 from api.runtime import Runtime, runtime_of
 from api.views import Out, Page
 from application.shopops import ShopOps
+from infrastructure.audit.export import audit_record
 from infrastructure.eventstore.log import StoredRecord, stream_records
 from infrastructure.readmodels import audit_timeline
-
-EVENT_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta", "originator_topic"})
 
 
 class AuditEventOut(Out, kw_only=True):
@@ -51,19 +50,18 @@ def _decode(app: ShopOps, stream_id: UUID, record: StoredRecord) -> Any:
 
 
 def _audit_event(app: ShopOps, stream_id: UUID, record: StoredRecord) -> AuditEventOut:
-    event = _decode(app, stream_id, record)
-    meta: dict[str, Any] = getattr(event, "meta", None) or {}
-    business_time = meta.get("business_time")
+    found = audit_record(app, record.position, stream_id, record.version, record.topic, record.state)
+    business_time = found["occurred_at"]
     return AuditEventOut(
-        position=record.position,
-        version=record.version,
-        type=record.topic,
+        position=found["position"],
+        version=found["version"],
+        type=found["type"],
         occurred_at=datetime.fromisoformat(business_time) if business_time else None,
-        recorded_at=event.timestamp,
-        actor=meta.get("actor"),
-        correlation_id=meta.get("correlation_id"),
-        causation_id=meta.get("causation_id"),
-        data={k: v for k, v in vars(event).items() if k not in EVENT_ENVELOPE},
+        recorded_at=found["recorded_at"],
+        actor=found["actor"],
+        correlation_id=found["correlation_id"],
+        causation_id=found["causation_id"],
+        data=found["data"],
     )
 
 

@@ -22,25 +22,31 @@ ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta"
 BATCH = 500
 
 
-def export_line(app: ShopOps, row: Any) -> tuple[datetime, str]:
-    """(recorded time, NDJSON line) for one stored event row (notification_id, originator_id, version,
-    topic, state)."""
-    notification_id, originator_id, version, topic, state = row
-    event: Any = app.mapper.to_domain_event(StoredEvent(originator_id, version, topic, bytes(state)))
+def audit_record(app: ShopOps, position: int, stream_id: Any, version: int, topic: str, state: bytes) -> dict[str, Any]:
+    """One stored event as compliance sees it (who, when, why, data): the API's audit log and the export."""
+    event: Any = app.mapper.to_domain_event(StoredEvent(stream_id, version, topic, bytes(state)))
     meta: dict[str, Any] = getattr(event, "meta", None) or {}
-    record = {
-        "position": notification_id,
-        "stream_id": str(originator_id),
+    return {
+        "position": position,
+        "stream_id": str(stream_id),
         "version": version,
         "type": topic,
-        "recorded_at": event.timestamp.isoformat(),
+        "recorded_at": event.timestamp,
         "occurred_at": meta.get("business_time"),
         "actor": meta.get("actor"),
         "correlation_id": meta.get("correlation_id"),
         "causation_id": meta.get("causation_id"),
         "data": {k: v for k, v in vars(event).items() if k not in ENVELOPE},
     }
-    return event.timestamp, json.dumps(record, default=str, ensure_ascii=False) + "\n"
+
+
+def export_line(app: ShopOps, row: Any) -> tuple[datetime, str]:
+    """(recorded time, NDJSON line) for one stored event row (notification_id, originator_id, version,
+    topic, state)."""
+    record = audit_record(app, *row)
+    recorded: datetime = record["recorded_at"]
+    record["recorded_at"] = recorded.isoformat()
+    return recorded, json.dumps(record, default=str, ensure_ascii=False) + "\n"
 
 
 def in_window(recorded: datetime, start: datetime | None, end: datetime | None) -> bool:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from infrastructure.settings import default_environment
 
 DATABASE = "shopops"
 
@@ -14,11 +15,11 @@ DATABASE = "shopops"
 def start_embedded(data_dir: str) -> tuple[Any, str]:
     """Start (or reuse) the embedded server; returns the server handle and the URL of the `shopops` database.
     The server stops when this process exits."""
-    if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps its lock file there; a private dir, as the spec asks
-        runtime = Path(data_dir, "run").resolve()
+    # pgserver keeps its lock file in XDG_RUNTIME_DIR; without one, a private dir (as the XDG spec asks).
+    runtime = Path(default_environment("XDG_RUNTIME_DIR", str(Path(data_dir, "run").resolve())))
+    if runtime == Path(data_dir, "run").resolve():
         runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
         runtime.chmod(0o700)
-        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     import pgserver  # imported here: a heavy import only `shopops up` needs
 
     pgdata = Path(data_dir, "pg").resolve()
