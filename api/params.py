@@ -74,7 +74,7 @@ def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
                 continue
             kind = next((k for k in _kinds(field.annotation) if k in STRICT), None)
             if kind is not None:
-                found.append((getattr(kwarg, "query", None) or name, kind))
+                found.append((getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name, kind))
     return tuple(found)
 
 
