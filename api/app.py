@@ -1,25 +1,27 @@
 """The Litestar application: `create_app(container)` for tests and embedding, `create_app_from_env()` for uvicorn.
 
 Layout: `/api/v1` (bearer auth, role guards on every route, deny by default), `/health/*` and `/metrics` at the
-root, OpenAPI 3.1 at `/schema/openapi.json` with interactive docs at `/schema`. Every error is a problem+json.
+root, OpenAPI 3.1 at `/schema/openapi.json` with interactive docs at `/schema` (Swagger UI, served by the app
+itself: no CDN). Every error is a problem+json, and the document says so for every operation (api.openapi).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import CapacityLimiter
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 
+from api.allow import AllowMiddleware
 from api.body import strict_body
 from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
@@ -44,6 +46,8 @@ from api.controllers.transfers import TransferController
 from api.controllers.warehouses import WarehouseController
 from api.headers import SecurityHeadersMiddleware
 from api.metrics import PROMETHEUS
+from api.openapi import docs_assets, docs_plugin, finish_openapi
+from api.params import strict_query
 from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
 from api.security import API_PREFIX, BearerAuthMiddleware, check_every_route_guarded
@@ -86,12 +90,18 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime.container.close()
 
 
+async def strict_input(request: Request[Any, Any, Any]) -> None:
+    """Malformed query values and bodies are 422 problems before any handler runs."""
+    strict_query(request)
+    await strict_body(request)
+
+
 def _api_router() -> Router:
     return Router(
         path=API_PREFIX,
         route_handlers=CONTROLLERS,
         middleware=[BearerAuthMiddleware],
-        before_request=strict_body,
+        before_request=strict_input,
         dependencies={
             "commands": Provide(provide_commands),
             "db": Provide(provide_db),
@@ -106,7 +116,7 @@ def _openapi() -> OpenAPIConfig:
         title="shopops",
         version="1.0.0",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(path="/")],
+        render_plugins=[docs_plugin()],
         components=Components(
             security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
         ),
@@ -124,15 +134,16 @@ def create_app(container: Container) -> Litestar:
         stores["webhook_rate_limit"] = shared.with_namespace("webhooks")
     app = Litestar(
         stores=stores,
-        route_handlers=[_api_router(), HealthController],
+        route_handlers=[_api_router(), HealthController, docs_assets()],
         state=State({"runtime": Runtime(container, limiter)}),
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, PROMETHEUS.middleware, SecurityHeadersMiddleware],
+        middleware=[RequestIdMiddleware, PROMETHEUS.middleware, SecurityHeadersMiddleware, AllowMiddleware],
         exception_handlers={Exception: handle_exception, HTTPException: handle_exception},
         request_max_body_size=settings.shopops_max_body_bytes,
         openapi_config=_openapi(),
     )
     check_every_route_guarded(app)
+    finish_openapi(app)
     return app
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
-from litestar import Response
+import msgspec
+from litestar import Request, Response
+from litestar.constants import RESERVED_KWARGS
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
-from litestar.params import PathParameter, QueryParameter
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import ParameterKwarg, PathParameter, QueryParameter
 
 from api.runtime import Commands, etag
 from api.views import from_row
@@ -20,8 +27,9 @@ WarehouseCode = Annotated[str, PathParameter(min_length=1, max_length=64, patter
 AgentCode = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (max 500)")]
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # text that PostgreSQL can store and compare: no NUL, no control characters
+CURSOR_PATTERN = r"^[A-Za-z0-9_=-]*$"  # what `next_cursor` is made of (URL-safe base64, or a number)
 Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, pattern=NO_CONTROL, description="next_cursor of the previous page")
+    str | None, QueryParameter(max_length=512, pattern=CURSOR_PATTERN, description="next_cursor of the previous page")
 ]
 Filter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=NO_CONTROL)]
 
@@ -39,3 +47,55 @@ def found(row: dict[str, Any] | None, kind: type[T], what: str) -> Response[T]:
     if row is None:
         raise NotFoundException(f"{what} not found")
     return Response(from_row(row, kind), headers=etag(int(row["version"])) if "version" in row else {})
+
+
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+STRICT = (datetime, date, int)  # query types Litestar converts leniently: "0.5" is a datetime, "1e2" an int
+
+
+def _kinds(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for argument in getattr(annotation, "__args__", ()) or ():
+        yield from _kinds(argument)
+
+
+@functools.cache
+def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
+    """The handler's (and its dependencies') query parameters of a `STRICT` type, by their name in the URL."""
+    providers = handler.resolve_dependencies()
+    signatures = [handler.parsed_fn_signature, *(p.parsed_fn_signature for p in providers.values())]
+    found = []
+    for signature in signatures:
+        for name, field in signature.parameters.items():
+            kwarg = field.kwarg_definition
+            if name in RESERVED_KWARGS or name in providers or field.is_di_field:
+                continue
+            if isinstance(kwarg, ParameterKwarg) and (kwarg.header or kwarg.cookie):
+                continue
+            kind = next((k for k in _kinds(field.annotation) if k in STRICT), None)
+            if kind is not None:
+                found.append((getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name, kind))
+    return tuple(found)
+
+
+def _malformed(raw: str, kind: type) -> str | None:
+    if kind is int:
+        return None if _INTEGER.match(raw) else "Expected an integer"
+    try:
+        msgspec.convert(raw, kind, strict=True)
+    except msgspec.ValidationError:
+        return "Expected an RFC 3339 " + ("date-time" if kind is datetime else "date")
+    return None
+
+
+def strict_query(request: Request[Any, Any, Any]) -> None:
+    """422 naming the parameters whose value is not written as its type is (`?to=0.5`, `?limit=1e2`)."""
+    errors = [
+        {"message": message, "key": name}
+        for name, kind in strict_queries(request.route_handler)
+        if name not in request.path_params
+        for raw in request.query_params.getall(name, [])
+        if (message := _malformed(raw, kind)) is not None
+    ]
+    if errors:
+        raise ValidationException("the request is not valid", extra=errors)

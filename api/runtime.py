@@ -36,6 +36,7 @@ from infrastructure.settings import Settings
 T = TypeVar("T")
 COMMAND_STARTED = "shopops.command_started"  # scope-state flag read by the idempotency layer
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IF_MATCH = r'^[ \t]*(\*|(W/)?"*[0-9]{1,18}"*)[ \t]*$'  # what provide_if_match accepts (documented as is)
 
 ApiRequest = Request[Principal, str, State]
 
@@ -130,16 +131,17 @@ async def provide_db(
 
 async def provide_if_match(
     if_match_header: Annotated[
-        str | None, HeaderParameter(name="If-Match", description='"<version>" from an ETag')
+        str | None,
+        HeaderParameter(name="If-Match", description='"<version>" from an ETag', schema_extra={"pattern": IF_MATCH}),
     ] = None,
 ) -> int | None:
     """`If-Match: "7"` → 7 (weak tags and `*` accepted); the application answers 412 when the version moved."""
-    if if_match_header is None or if_match_header.strip() == "*":
+    if if_match_header is None:
         return None
-    tag = if_match_header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not re.match(IF_MATCH, if_match_header):
         raise ClientException('If-Match must be a version ETag such as "3"')
-    return int(tag)
+    tag = if_match_header.strip(" \t").removeprefix("W/").strip('"')
+    return None if tag == "*" else int(tag)
 
 
 def etag(version: int) -> dict[str, str]:

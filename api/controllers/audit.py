@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.params import DEFAULT_LIMIT, Cursor, Db, Limit
@@ -100,7 +100,10 @@ class AuditController(Controller):
     ) -> Page[AuditEventOut]:
         """Events in version order; `cursor` is the last version of the previous page."""
         runtime: Runtime = runtime_of(request)
-        after = int(cursor) if cursor and cursor.isdigit() else 0
+        if cursor and not (cursor.isascii() and cursor.isdigit()):
+            invalid = [{"message": "invalid cursor", "key": "cursor"}]
+            raise ValidationException("the request is not valid", extra=invalid)
+        after = int(cursor) if cursor else 0
         records = await stream_records(db, stream_id, after, limit + 1)
         if not records and after == 0:
             raise NotFoundException("no such stream")

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter
 
 from api.masking import mask_contact
@@ -42,6 +43,7 @@ class ChannelController(Controller):
         middleware=[WEBHOOK_RATE_LIMIT.middleware],
         security=[],
         status_code=201,
+        responses={200: ResponseSpec(OrderOut, description="the order delivered before by this channel")},
         request_body=ChannelOrderIn,
     )
     async def order(

@@ -47,7 +47,7 @@ class HealthController(Controller):
         """The process answers; says nothing about its dependencies."""
         return {"status": "alive"}
 
-    @get("/health/ready")
+    @get("/health/ready", raises=[ServiceUnavailableException])
     async def ready(self, request: Request[Any, Any, Any]) -> ReadyOut:
         """Ready when the database answers; reports read-model lag, the job queue (depth, oldest, attempts,
         parked) and how far the relay trails the log. The broker is not probed: jobs survive its loss."""

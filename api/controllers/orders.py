@@ -10,6 +10,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.exceptions import PermissionDeniedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from api.idempotency import IDEMPOTENT
@@ -57,7 +58,13 @@ class OrderController(Controller):
     path = "/orders"
     tags = ("orders",)
 
-    @post("/", guards=[ORDER_CREATE], middleware=IDEMPOTENT, status_code=201)
+    @post(
+        "/",
+        guards=[ORDER_CREATE],
+        middleware=IDEMPOTENT,
+        status_code=201,
+        responses={200: ResponseSpec(OrderOut, description="the order placed before with this (channel, external_id)")},
+    )
     async def place(self, data: JSONBody[OrderIn], commands: Cmds) -> Response[OrderOut]:
         """201 with the new order, or 200 with the existing one when (channel, external_id) was placed before."""
         customer = {

@@ -68,9 +68,13 @@ async def unseal(db: Any, customer: dict[str, Any] | None) -> dict[str, Any] | N
     if not customer or "sealed" not in customer:
         return customer
     key = await db.fetchval("SELECT key FROM customer_keys WHERE customer_id = $1", str(customer["id"]))
+    erased = {"id": customer["id"], **dict.fromkeys(CONTACT_FIELDS), "erased": True}
     if key is None:
-        return {"id": customer["id"], **dict.fromkeys(CONTACT_FIELDS), "erased": True}
-    return {"id": customer["id"], **dict.fromkeys(CONTACT_FIELDS), **_decrypt(bytes(key), customer["sealed"])}
+        return erased
+    try:
+        return {"id": customer["id"], **dict.fromkeys(CONTACT_FIELDS), **_decrypt(bytes(key), customer["sealed"])}
+    except ValueError:  # sealed under a key erased since: the customer came back and got a new key
+        return erased
 
 
 async def erase(db: Any, customer_id: str, erased_by: str) -> datetime:
