@@ -177,7 +177,8 @@ async def test_create_app_builds_an_app_whose_routes_all_carry_guards(container:
 async def test_the_login_rate_limit_holds_across_api_processes_through_redis(container: Container) -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
     shared = container.settings.model_copy(update={"redis_url": REDIS_URL})
-    first, second = create_app(Container(shared, container.app)), create_app(Container(shared, container.app))
+    first = create_app(Container(shared, container.app, container.pool))
+    second = create_app(Container(shared, container.app, container.pool))
     bad = {"username": "nobody", "password": "wrong-password"}
     async with AsyncTestClient(app=first) as one, AsyncTestClient(app=second) as two:
         statuses = [(await (one if i % 2 else two).post("/api/v1/auth/token", json=bad)).status_code for i in range(31)]

@@ -87,7 +87,7 @@ async def test_a_min_position_the_read_models_have_not_reached_answers_503_with_
     """No projection runner here: the read models stay behind the log."""
     container.app.put_warehouse("W1", "Main", "eu", META)
     slow = settings.model_copy(update={"shopops_min_position_timeout_seconds": 0.3})
-    async with AsyncTestClient(app=create_app(Container(slow, container.app))) as client:
+    async with AsyncTestClient(app=create_app(Container(slow, container.app, container.pool))) as client:
         token = issue_token(slow, "ops-user", ["ops"], ())
         response = await client.get("/api/v1/warehouses?min_position=1", headers={"Authorization": f"Bearer {token}"})
     body = assert_problem(response, 503)
