@@ -157,7 +157,8 @@ def test_k2_killing_the_worker_loses_no_job_and_a_job_that_kills_it_is_parked(
             stack.start("worker")
         return open_jobs(url) == 0 and job_counts(url).get("parked", 0) >= 1
 
-    wait_until(settled, 90, "every job done and the poison job parked", stack.log_tail, poll=0.5)
+    state = lambda: f"jobs by status: {job_counts(url)}\n{stack.log_tail()}"  # noqa: E731 - a one-line report
+    wait_until(settled, 90, "every job done and the poison job parked", state, poll=0.5)
     with psycopg.connect(url) as conn:
         parked = conn.execute("SELECT id, attempts FROM jobs WHERE status = 'parked'").fetchall()
     assert parked == [(poison[0], 3)]
