@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from infrastructure.bootstrap import Container, bootstrap
 from infrastructure.eventstore.migrate import migrate
@@ -22,46 +23,13 @@ from infrastructure.settings import Settings
 os.environ.setdefault("SHOPOPS_FORECAST_REFRESH_AT", "")
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-# Tables holding data (everything but yoyo's bookkeeping); emptied between tests by `clean_db`.
-DATA_TABLES = (
-    "shopops_events",
-    "order_summary_lines",
-    "order_summary",
-    "stock_levels",
-    "stock_transfers",
-    "replenishments",
-    "audit_timeline",
-    "customer_keys",
-    "pii_access_log",
-    "ticket_queue",
-    "ticket_agents",
-    "product_catalog",
-    "warehouse_list",
-    "customer_profile",
-    "api_users",
-    "idempotency_keys",
-    "jobs",
-    "audit_chain",
-    "audit_checkpoints",
-    "sales_daily",
-    "sales_order_lines",
-    "sales_imported",
-    "sales_imports",
-    "forecast_runs",
-    "forecasts",
-    "forecast_run_batches",
+# Every table in schema public but yoyo's bookkeeping: data tables are emptied between tests by `clean_db`,
+# `*_tracking` tables keep only the row the migrations wrote (application `__migration__`).
+TABLES_SQL = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+    "AND tablename NOT LIKE '\\_yoyo%' AND tablename <> 'yoyo_lock' ORDER BY tablename"
 )
-TRACKING_TABLES = (
-    "order_summary_tracking",
-    "stock_levels_tracking",
-    "ticket_queue_tracking",
-    "product_catalog_tracking",
-    "warehouse_list_tracking",
-    "customer_profile_tracking",
-    "relay_tracking",
-    "audit_timeline_tracking",
-    "sales_history_tracking",
-)
+MIGRATION_ROW = "__migration__"
 
 
 def _url_for(dbname: str) -> str:
@@ -99,9 +67,16 @@ def clean_db(database_url: str) -> str:
     """Empty every data table and reset projection tracking before the test."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")  # as superuser: skip the append-only triggers
-        conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
-        for table in TRACKING_TABLES:
-            conn.execute(f"DELETE FROM {table} WHERE application_name <> '__migration__'")  # noqa: S608 - fixed names
+        tables = [row[0] for row in conn.execute(TABLES_SQL)]
+        tracking = [t for t in tables if t.endswith("_tracking")]
+        data = [t for t in tables if t not in tracking]
+        conn.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, data)))
+        )
+        for table in tracking:
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE application_name <> %s").format(sql.Identifier(table)), (MIGRATION_ROW,)
+            )
     return database_url
 
 

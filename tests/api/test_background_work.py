@@ -3,7 +3,6 @@ ledger (parked jobs listed and retried), plus the queue figures in readiness and
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,8 @@ from domain.replenishment import DemandForecast
 from infrastructure.bootstrap import Container
 from infrastructure.jobs.ledger import JobLedger
 from tests.api.conftest import Api, assert_problem
+from tests.integration.test_job_ledger import lease_expired
+from tests.waiting import wait_until
 
 FORECAST_4 = DemandForecast(4.0, 1.0, 0, "test", "2026-01-01T00:00:00+00:00")
 
@@ -59,8 +60,8 @@ async def test_a_replenishment_is_listed_ordered_and_received_into_stock(api: Ap
 async def test_parked_jobs_are_listed_and_retried_by_operators(api: Api, ledger: JobLedger) -> None:
     [job_id] = ledger.schedule([JobSpec("fault:crash", "poison", {})])
     for _ in range(3):
-        assert ledger.claim(job_id) is not None
-        await asyncio.sleep(0.02)  # the lease runs out: the worker "died"
+        assert ledger.claim(job_id) is not None  # the worker takes it and dies: the lease runs out
+        wait_until(lambda: lease_expired(ledger, job_id), 5, f"the lease on job {job_id} to run out")
     ledger.sweep(stale_seconds=0)
     parked = await api.get("/api/v1/jobs?status=parked", role="ops")
     assert [j["id"] for j in parked.json()["items"]] == [job_id]

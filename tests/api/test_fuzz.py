@@ -10,13 +10,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from infrastructure.identity.users import add_user
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -26,6 +26,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def live(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health/live").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.mark.parametrize(
@@ -54,12 +61,7 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_or_schema_violation(
     runner = subprocess.Popen([sys.executable, "-m", "cli", "projections"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health/live").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until(lambda: live(base), 60, "the API to answer /health/live", (tmp_path / "api.log").read_text)
         token = httpx.post(f"{base}/api/v1/auth/token", json={"username": "fuzzer", "password": "fuzzer-password"})
         st = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
         run = subprocess.run(

@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -90,13 +89,3 @@ def stack(clean_db: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     s = Stack(clean_db, redis_url, tmp_path)
     yield s
     s.stop_all()
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, stack: Stack | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    detail = stack.log_tail() if stack else ""
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{detail}")

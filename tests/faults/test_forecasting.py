@@ -17,7 +17,8 @@ from psycopg_pool import ConnectionPool
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
 from infrastructure.forecasting import runs, store
-from tests.faults.conftest import Stack, wait_until
+from tests.faults.conftest import Stack
+from tests.waiting import wait_until
 
 META = Meta(actor=Actor("planner", "ops"), correlation_id="forecast-fault-test")
 SKUS = tuple(f"S{i:02d}" for i in range(12))
@@ -59,13 +60,13 @@ def test_a_refresh_fans_out_per_batch_and_survives_a_killed_worker(
     )
     for name in ("projections", "relay", "worker"):
         stack.start(name)
-    wait_until(lambda: store.stock_policies(pool, ["S05"]) != [], 30, "stock read model", stack)
+    wait_until(lambda: store.stock_policies(pool, ["S05"]) != [], 30, "stock read model", stack.log_tail)
     job_id = runs.request_refresh(pool, None, "fault-test")
 
-    wait_until(lambda: _run(pool, job_id)["batches_done"] >= 1, 180, "first batch", stack)
+    wait_until(lambda: _run(pool, job_id)["batches_done"] >= 1, 180, "first batch", stack.log_tail)
     stack.kill("worker")  # mid-run: some batches done, others leased or queued
     stack.start("worker")
-    wait_until(lambda: _run(pool, job_id)["status"] in ("done", "failed"), 300, "the whole run", stack)
+    wait_until(lambda: _run(pool, job_id)["status"] in ("done", "failed"), 300, "the whole run", stack.log_tail)
 
     status = _run(pool, job_id)
     assert (status["batches"], status["batches_done"], status["status"]) == (4, 4, "done")

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from psycopg_pool import ConnectionPool
 
@@ -22,8 +23,9 @@ from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
 from infrastructure.jobs.broker import JobRef, job_message
-from infrastructure.jobs.ledger import JobLedger
-from tests.faults.conftest import Stack, wait_until
+from infrastructure.jobs.ledger import RELAY_NAME, JobLedger
+from tests.faults.conftest import Stack
+from tests.waiting import wait_until
 
 META = Meta(actor=Actor("storefront", "integration"), correlation_id="fault-test")
 
@@ -62,6 +64,23 @@ def allocated_events_per_order(url: str) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
+def relay_position(url: str) -> int:
+    """How far the relay has turned events into jobs."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT notification_id FROM relay_tracking WHERE application_name = %s", (RELAY_NAME,)
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _answers(port: int) -> bool:
+    try:
+        with redis.Redis(port=port, socket_connect_timeout=1) as client:
+            return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
 def open_jobs(url: str) -> int:
     counts = job_counts(url)
     return counts.get("pending", 0) + counts.get("running", 0)
@@ -73,7 +92,7 @@ def test_c1_two_hundred_orders_for_five_units_allocate_exactly_five(container: C
         stack.start(name)
     orders = place(container, 200, "c1")
     url = stack.env["DATABASE_URL"]
-    wait_until(lambda: job_counts(url).get("done", 0) >= 200 and open_jobs(url) == 0, 120, "dispatch", stack)
+    wait_until(lambda: job_counts(url).get("done", 0) >= 200 and open_jobs(url) == 0, 120, "dispatch", stack.log_tail)
     statuses = [container.app.order(o).status for o in orders]
     assert statuses.count("allocated") == 5
     assert statuses.count("backordered") == 195
@@ -92,7 +111,7 @@ def test_i3_jobs_delivered_two_or_three_times_take_effect_once(
     stack.start("relay")
     orders = place(container, 300, "i3")
     url = stack.env["DATABASE_URL"]
-    wait_until(lambda: sum(job_counts(url).values()) >= 300, 60, "jobs recorded", stack)
+    wait_until(lambda: sum(job_counts(url).values()) >= 300, 60, "jobs recorded", stack.log_tail)
     broker = RedisBroker(url=redis_url)  # type: ignore[no-untyped-call]
     with psycopg.connect(url) as conn:
         ids = [int(r[0]) for r in conn.execute("SELECT id FROM jobs WHERE kind = 'dispatch'").fetchall()]
@@ -100,7 +119,9 @@ def test_i3_jobs_delivered_two_or_three_times_take_effect_once(
         for _ in range(1 + job_id % 2):  # every job is delivered 2 or 3 times in all
             broker.enqueue(job_message(JobRef(job_id, "dispatch")))
     stack.start("worker")
-    wait_until(lambda: open_jobs(url) == 0 and job_counts(url).get("done", 0) >= 300, 120, "all jobs done", stack)
+    wait_until(
+        lambda: open_jobs(url) == 0 and job_counts(url).get("done", 0) >= 300, 120, "all jobs done", stack.log_tail
+    )
     effects = allocated_events_per_order(url)
     assert len(effects) == 300
     assert set(effects.values()) == {1}
@@ -126,17 +147,18 @@ def test_k2_killing_the_worker_loses_no_job_and_a_job_that_kills_it_is_parked(
     orders = []
     for round_no in range(rounds):
         orders += place(container, orders_per_round, f"k2-{round_no}")
-        time.sleep(kill_every)
+        time.sleep(kill_every)  # the kill interval of the scenario (load pacing), not a synchronisation
         if stack.alive("worker"):
             stack.kill("worker")
         stack.start("worker")
-    killed_at = time.monotonic()
-    deadline = killed_at + 90
-    while time.monotonic() < deadline and (open_jobs(url) or job_counts(url).get("parked", 0) < 1):
+
+    def settled() -> bool:
         if not stack.alive("worker"):  # the poison job takes the worker down: restart it, as a supervisor would
             stack.start("worker")
-        time.sleep(0.5)
-    assert open_jobs(url) == 0, stack.log_tail()
+        return open_jobs(url) == 0 and job_counts(url).get("parked", 0) >= 1
+
+    state = lambda: f"jobs by status: {job_counts(url)}\n{stack.log_tail()}"  # noqa: E731 - a one-line report
+    wait_until(settled, 90, "every job done and the poison job parked", state, poll=0.5)
     with psycopg.connect(url) as conn:
         parked = conn.execute("SELECT id, attempts FROM jobs WHERE status = 'parked'").fetchall()
     assert parked == [(poison[0], 3)]
@@ -157,10 +179,10 @@ def own_redis(tmp_path: Any) -> Iterator[tuple[str, Any]]:
     def restart() -> None:
         state["proc"].send_signal(signal.SIGKILL)
         state["proc"].wait(5)
-        time.sleep(3)
+        time.sleep(3)  # the length of the Redis outage in the scenario, not a synchronisation
         state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, cwd=tmp_path)
 
-    time.sleep(0.5)
+    wait_until(lambda: _answers(port), 10, f"redis-server on port {port}")
     yield f"redis://127.0.0.1:{port}/0", restart
     state["proc"].kill()
 
@@ -181,7 +203,7 @@ def test_k5_redis_killed_and_restarted_empty_loses_no_work(
             lambda: open_jobs(clean_db) == 0 and len(allocated_events_per_order(clean_db)) == 300,
             90,
             "all work done after Redis came back empty",
-            stack,
+            stack.log_tail,
         )
         assert set(allocated_events_per_order(clean_db).values()) == {1}
         assert {container.app.order(o).status for o in orders} == {"allocated"}
@@ -214,11 +236,13 @@ def test_c2_concurrent_multi_line_carts_never_overallocate_and_strand_nothing_af
     with ThreadPoolExecutor(max_workers=8) as pool:
         orders = list(pool.map(cart, range(300)))
     url = stack.env["DATABASE_URL"]
-    wait_until(lambda: open_jobs(url) == 0 and len(allocated_events_per_order(url)) >= 300, 180, "carts", stack)
+    wait_until(
+        lambda: open_jobs(url) == 0 and len(allocated_events_per_order(url)) >= 300, 180, "carts", stack.log_tail
+    )
     for oid in orders[::7]:  # cancel some; their reservations go back and may fill backorders
         app.cancel_order(oid, "test", META)
-    time.sleep(1)
-    wait_until(lambda: open_jobs(url) == 0, 120, "backorders refilled", stack)
+    head = app.position()
+    wait_until(lambda: relay_position(url) >= head and open_jobs(url) == 0, 120, "backorders refilled", stack.log_tail)
     status = {oid: app.order(oid) for oid in orders}
     for sku in skus:
         held: dict[str, int] = {}
@@ -246,11 +270,11 @@ def test_tickets_are_triaged_assigned_and_escalated_by_the_workers(container: Co
     english = app.open_ticket("cust-1", None, "email", "Where is my parcel?", "Tracking has not moved", META)
     chinese = app.open_ticket("cust-2", None, "web", "包裹还没到", "我的快递一直没到，请查一下物流", META)
     tickets = [english.aggregate.id, chinese.aggregate.id]
-    wait_until(lambda: all(app.ticket(t).assignee == "ann" for t in tickets), 60, "triage", stack)
+    wait_until(lambda: all(app.ticket(t).assignee == "ann" for t in tickets), 60, "triage", stack.log_tail)
     assert {app.ticket(t).category for t in tickets} == {"shipping"}
     app.put_agent("ann", "Ann", ["shipping"], 5, False, META)  # goes offline before answering
     app.put_agent("bob", "Bob", ["shipping"], 5, True, META)
-    wait_until(lambda: all(app.ticket(t).escalations for t in tickets), 60, "SLA escalation", stack)
+    wait_until(lambda: all(app.ticket(t).escalations for t in tickets), 60, "SLA escalation", stack.log_tail)
     for tid in tickets:
         ticket = app.ticket(tid)
         assert (ticket.priority, ticket.assignee, ticket.escalations) == ("high", "bob", ["first_response"])

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import psycopg
 import pytest
 
 from tests.conftest import ADMIN_URL, _url_for
+from tests.waiting import wait_until
 
 SHOPOPS = str(Path(sys.executable).with_name("shopops"))  # the console script of this environment
 START_TIMEOUT = 120.0
@@ -91,28 +91,27 @@ class Up:
     def logs(self) -> str:
         return f"--- stdout\n{self.out.read_text()}\n--- stderr (tail)\n{self.err.read_text()[-4000:]}"
 
+    def _live(self) -> bool:
+        if self.proc.poll() is not None:
+            pytest.fail(f"`shopops up` exited with {self.proc.returncode}\n{self.logs()}")
+        try:
+            return httpx.get(f"{self.base}/health/live", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
     def wait_live(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"`shopops up` exited with {self.proc.returncode}\n{self.logs()}")
-            try:
-                if httpx.get(f"{self.base}/health/live", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        self.kill()
-        pytest.fail(f"/health/live did not answer within {timeout} s\n{self.logs()}")
+        try:
+            wait_until(self._live, timeout, "/health/live to answer", self.logs, poll=0.3)
+        except AssertionError:
+            self.kill()
+            raise
+
+    def _caught_up(self) -> bool:
+        response = httpx.get(f"{self.base}/health/ready", timeout=5)
+        return response.status_code == 200 and response.json()["projection_lag"] == 0
 
     def wait_caught_up(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            response = httpx.get(f"{self.base}/health/ready", timeout=5)
-            if response.status_code == 200 and response.json()["projection_lag"] == 0:
-                return
-            time.sleep(0.3)
-        pytest.fail(f"read models did not catch up within {timeout} s\n{self.logs()}")
+        wait_until(self._caught_up, timeout, "the read models to catch up", self.logs, poll=0.3)
 
     def stop(self) -> None:
         """Ctrl-C: the supervisor and every child must be gone, with exit status 0."""
@@ -232,17 +231,19 @@ def test_projections_rebuild_reports_a_summary(migrated_url: str) -> None:
     assert unknown.returncode != 0
 
 
-def test_projections_runs_the_named_read_models_until_interrupted(migrated_url: str) -> None:
+def test_projections_runs_the_named_read_models_until_interrupted(migrated_url: str, tmp_path: Path) -> None:
     unknown = shopops("projections", "no_such_model", database_url=migrated_url)
     assert unknown.returncode == 2
-    proc = subprocess.Popen(
-        [SHOPOPS, "projections", "order_summary", "stock_levels"],
-        env=_env(DATABASE_URL=migrated_url),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(3)
-    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    log = tmp_path / "projections.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [SHOPOPS, "projections", "order_summary", "stock_levels"],
+            env=_env(DATABASE_URL=migrated_url),
+            stdout=out,
+            stderr=out,
+        )
+    wait_until(lambda: "running projections" in log.read_text() or proc.poll() is not None, 60, "start", log.read_text)
+    assert proc.poll() is None, log.read_text()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=STOP_TIMEOUT) == 0
 
@@ -276,20 +277,19 @@ def _child(up: Up, module: str) -> psutil.Process:
     return found[0]
 
 
+def _restarted(up: Up, crashed: psutil.Process) -> bool:
+    with contextlib.suppress(AssertionError, psutil.NoSuchProcess):
+        return _child(up, "cli projections").pid != crashed.pid
+    return False
+
+
 def test_up_restarts_a_crashed_part(fresh_url: str, tmp_path: Path) -> None:
     up = Up(tmp_path, _env(DATABASE_URL=fresh_url))
     try:
         up.wait_live()
         crashed = _child(up, "cli projections")
         crashed.kill()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(AssertionError, psutil.NoSuchProcess):
-                if _child(up, "cli projections").pid != crashed.pid:
-                    break
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"the projection runner was not restarted\n{up.logs()}")
+        wait_until(lambda: _restarted(up, crashed), 30, "the projection runner to be restarted", up.logs, poll=0.3)
         up.wait_caught_up()
     finally:
         up.stop()

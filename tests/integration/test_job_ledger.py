@@ -3,7 +3,6 @@ relay position, claimed with leases, attempts counted in Postgres, poison jobs p
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
 from infrastructure.jobs.ledger import JobLedger
 from infrastructure.jobs.relay import Relay
+from tests.waiting import wait_until
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="req-42")
 
@@ -25,6 +25,13 @@ def ledger(clean_db: str) -> Iterator[JobLedger]:
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(clean_db, min_size=1, max_size=4, open=True)
     yield JobLedger(pool, lease_seconds=0.2)
     pool.close()
+
+
+def lease_expired(ledger: JobLedger, job_id: int) -> bool:
+    """Whether the job's lease is over by the database's clock (the one the ledger decides by)."""
+    with ledger.pool.connection() as conn:
+        row = conn.execute("SELECT lease_until < now() FROM jobs WHERE id = %s", (job_id,)).fetchone()
+    return bool(row and row[0])
 
 
 def place_orders(container: Container, count: int) -> None:
@@ -80,7 +87,7 @@ def test_a_job_whose_worker_keeps_dying_is_parked_after_three_attempts_and_can_b
     job_id = ledger.list_jobs()[0]["id"]
     for _ in range(3):
         assert ledger.claim(job_id) is not None  # the worker takes it and dies: the lease runs out
-        time.sleep(0.25)
+        wait_until(lambda: lease_expired(ledger, job_id), 5, f"the lease on job {job_id} to run out")
     again, parked = ledger.sweep(stale_seconds=0)
     assert parked == [job_id]
     assert again == []

@@ -30,8 +30,9 @@ from infrastructure.readmodels import (
     tracking,
     warehouse_list,
 )
-from infrastructure.readmodels.base import Projector
+from infrastructure.readmodels.base import APP, Projector
 from infrastructure.readmodels.registry import PROJECTIONS
+from tests.waiting import wait_until
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
 TABLES = sorted({t for p in PROJECTIONS.values() for t in p.tables})
@@ -63,14 +64,16 @@ def dump(url: str) -> dict[str, list[str]]:
 
 def positions(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
-        return {name: int(position) for name, position in conn.execute(tracking.POSITIONS_SQL)}
+        return {r["name"]: int(r["position"]) for r in tracking.POSITIONS.rows(conn, APP)}
 
 
 def wait_until_caught_up(url: str, target: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while min(positions(url).values()) < target:
-        assert time.monotonic() < deadline, f"projections stuck at {positions(url)}, log at {target}"
-        time.sleep(0.1)
+    wait_until(
+        lambda: min(positions(url).values()) >= target,
+        seconds,
+        f"every read model at position {target}",
+        lambda: f"projections at {positions(url)}",
+    )
 
 
 def line(sku: str, quantity: int, price: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from tests.integration.test_projections import (
     positions,
     wait_until_caught_up,
 )
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["pool"]  # the fixture, shared
@@ -94,11 +95,8 @@ def keep_writing(container: Container, tag: str, stop: threading.Event, at_least
 
 def wait_for_log(path: Path, text: str, after: int, seconds: float) -> int:
     """Where `text` first appears in the file after offset `after` (the runner logs it once it is running)."""
-    deadline = time.monotonic() + seconds
-    while (found := path.read_text().find(text, after)) < 0:
-        assert time.monotonic() < deadline, f"no {text!r} in {path}"
-        time.sleep(0.05)
-    return found + len(text)
+    wait_until(lambda: path.read_text().find(text, after) >= 0, seconds, f"{text!r} in {path}", path.read_text)
+    return path.read_text().find(text, after) + len(text)
 
 
 @pytest.mark.parametrize("kills", [3, pytest.param(12, marks=pytest.mark.slow)])
@@ -119,9 +117,11 @@ def test_a_runner_killed_mid_stream_resumes_to_exactly_what_a_rebuild_gives(
     for round_no in range(kills):
         seen = wait_for_log(log_path, "running projections", seen, 30)
         stop = threading.Event()
+        projected = min(positions(clean_db).values())
         writer = threading.Thread(target=keep_writing, args=(container, str(round_no), stop, 10))
         writer.start()
-        time.sleep(0.4)
+        # kill it while it works: once it has projected some of this round's writes, with more coming
+        wait_until(lambda p=projected: min(positions(clean_db).values()) > p, 30, "the runner to project new writes")
         runner.send_signal(signal.SIGKILL)
         runner.wait(10)
         behind_at_kill.append(min(positions(clean_db).values()) < container.app.position())
@@ -184,7 +184,7 @@ def test_a_reader_tailing_the_log_during_concurrent_writes_sees_every_event_once
             seen.extend(n.id for n in batch)
             position = batch[-1].id if batch else position
             if not batch:
-                time.sleep(0.005)
+                time.sleep(0.005)  # the reader's polling interval while the log is quiet, not a synchronisation
 
     def write(w: int) -> None:
         for s in range(saves):
