@@ -10,8 +10,9 @@ from application.reactions import JobSpec
 from infrastructure.bootstrap import Container
 from infrastructure.jobs.broker import job_message, queue_for
 from infrastructure.jobs.ledger import JobLedger
-from tests.faults.conftest import Stack, wait_until
+from tests.faults.conftest import Stack
 from tests.faults.test_workers import place, seed
+from tests.waiting import wait_until
 
 HOLD_SECONDS = 90
 
@@ -38,12 +39,12 @@ def test_orders_are_dispatched_while_long_forecast_jobs_occupy_the_forecasts_que
     for job in held:
         broker.enqueue(job_message(job))
     stack.start("worker")
-    wait_until(lambda: "running" in statuses(url, "fault:hold:forecasts"), 60, "a long job running", stack)
+    wait_until(lambda: "running" in statuses(url, "fault:hold:forecasts"), 60, "a long job running", stack.log_tail)
     for name in ("projections", "relay"):
         stack.start(name)
 
     orders = place(container, 20, "queues")
 
-    wait_until(lambda: {container.app.order(o).status for o in orders} == {"allocated"}, 60, "orders dispatched", stack)
+    wait_until(lambda: {container.app.order(o).status for o in orders} == {"allocated"}, 60, "orders dispatched", stack.log_tail)
     assert statuses(url, "dispatch").count("done") == 20
     assert "done" not in statuses(url, "fault:hold:forecasts"), "dispatch finished while the long jobs still ran"
