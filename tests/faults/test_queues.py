@@ -45,6 +45,11 @@ def test_orders_are_dispatched_while_long_forecast_jobs_occupy_the_forecasts_que
 
     orders = place(container, 20, "queues")
 
-    wait_until(lambda: {container.app.order(o).status for o in orders} == {"allocated"}, 60, "orders dispatched", stack.log_tail)
+    wait_until(
+        lambda: {container.app.order(o).status for o in orders} == {"allocated"},
+        60,
+        "orders dispatched",
+        stack.log_tail,
+    )
     assert statuses(url, "dispatch").count("done") == 20
     assert "done" not in statuses(url, "fault:hold:forecasts"), "dispatch finished while the long jobs still ran"
