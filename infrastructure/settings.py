@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from application.shopops import ShopOps
 from domain.base import DomainError
@@ -220,6 +220,8 @@ def get_settings() -> Settings:
     """The settings of this process, validated once; a bad value stops the process with a clear message."""
     try:
         return Settings()
+    except SettingsError as error:  # a variable that is not even JSON where JSON is expected
+        raise ConfigurationError(f"shopops: invalid configuration: {error}") from None
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors(include_url=False)
