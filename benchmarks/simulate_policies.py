@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+# As `shopops simulate` does: XGBoost's OpenMP waiters sleep instead of spinning (set before it loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from synthetic_retail import synthetic_retail
 
 from application.simulation.scenario import SimulationSettings

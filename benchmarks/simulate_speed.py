@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# As `shopops simulate` does: XGBoost's OpenMP waiters sleep instead of spinning (set before it loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from synthetic_retail import synthetic_retail
 
 from application.simulation.scenario import SimulationSettings

@@ -60,7 +60,7 @@ def test_simulate_writes_the_contract_report_and_an_html_page_without_a_cdn(hist
     initial = tmp_path / "initial.csv"
     initial.write_text("series_id,on_hand,unit_cost\nS0,500,2.50\nS1,,4\n", encoding="utf-8")
     out = tmp_path / "out"
-    done = shopops("--history", history_csv, "--days", "8", "--lead-time", "3", "--out", out, "--initial", initial)
+    done = shopops("--history", history_csv, "--days", "7", "--lead-time", "3", "--out", out, "--initial", initial)
     assert done.returncode == 0, done.stderr
     assert "forecast" in done.stderr
     assert "series" in done.stderr
