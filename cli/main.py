@@ -175,8 +175,9 @@ def _register() -> None:
     from cli.forecast import forecast
     from cli.jobs import jobs
     from cli.sales import sales
+    from cli.simulate import simulate
 
-    for group in (audit, forecast, jobs, sales):
+    for group in (audit, forecast, jobs, sales, simulate):
         main.add_command(group)
 
 

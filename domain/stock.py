@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,12 @@ from domain.base import (
 
 def stock_id(sku: str, warehouse: str) -> UUID:
     return stable_id("stock", sku, warehouse)
+
+
+def trailing_daily_demand(demand: Mapping[str, int], today: date, days: int = 28) -> float:
+    """Mean units per day over the `days` days ending today (`demand` maps ISO dates to units asked)."""
+    since = (today - timedelta(days=days)).isoformat()
+    return sum(q for d, q in demand.items() if d > since) / days
 
 
 class Stock(ShopAggregate):
@@ -199,8 +206,7 @@ class Stock(ShopAggregate):
 
     def daily_demand(self, today: date, days: int = 28) -> float:
         """Trailing moving average of daily demand (the forecast until a model's forecast is available)."""
-        since = (today - timedelta(days=days)).isoformat()
-        return sum(q for d, q in self.demand.items() if d > since) / days
+        return trailing_daily_demand(self.demand, today, days)
 
     def open_replenishment_for(self, replenishment_id: str, quantity: int, meta: Meta) -> None:
         if self.open_replenishment is not None:

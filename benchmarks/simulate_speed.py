@@ -1,0 +1,83 @@
+"""Speed of `simulate`: N seeded synthetic series × D days, static and forecast policies, on this machine.
+
+Baseline in the same run: the static policy alone (no forecaster), so the engine's share is visible. Reports
+wall and CPU seconds, the engine's own seconds and calls, and the load average (the machine may be shared).
+Writes benchmarks/results/simulate_speed.json.
+
+    .venv/bin/python benchmarks/simulate_speed.py [--series 200] [--days 365] [--warmup 365]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# As `shopops simulate` does: XGBoost's OpenMP waiters sleep instead of spinning (set before it loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from synthetic_retail import synthetic_retail
+
+from application.simulation.scenario import SimulationSettings
+from application.simulation.simulate import simulate
+from infrastructure.forecasting.simulation_forecaster import EngineForecaster
+from infrastructure.simulation.history import load_scenario
+
+RESULTS = Path(__file__).parent / "results" / "simulate_speed.json"
+TARGET_SECONDS = 600.0
+
+
+def timed(run: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--warmup", type=int, default=365)
+    args = parser.parse_args()
+    history, initial = synthetic_retail(args.series, args.days + args.warmup, seed=11)
+    scenario = load_scenario(history, args.days, initial.astype(str))
+    settings = SimulationSettings()
+    load_before = os.getloadavg()
+    _, static_wall, static_cpu = timed(lambda: simulate(scenario, settings, ["static"], None))
+    engine = EngineForecaster(progress=lambda m: print(m, file=sys.stderr, flush=True))
+    _, both_wall, both_cpu = timed(lambda: simulate(scenario, settings, ["static", "forecast"], engine))
+    report = {
+        "series": args.series,
+        "days": args.days,
+        "warmup_days": args.warmup,
+        "policies": ["static", "forecast"],
+        "seconds": round(both_wall, 1),
+        "cpu_seconds_main_process": round(both_cpu, 1),
+        "engine_calls": engine.calls,
+        "engine_seconds": round(engine.seconds, 1),
+        "engine_seconds_per_series_call": round(engine.seconds / max(engine.calls * args.series, 1), 4),
+        # With --days below 365: the static run scaled by days and one engine refresh per week.
+        "extrapolated_365_days_seconds": round(
+            (both_wall - engine.seconds) * 365 / args.days + engine.seconds / max(engine.calls, 1) * 53, 1
+        ),
+        "baseline_static_only_seconds": round(static_wall, 2),
+        "baseline_static_only_cpu_seconds": round(static_cpu, 2),
+        "target_seconds": TARGET_SECONDS,
+        "met": both_wall <= TARGET_SECONDS if args.days >= 365 else None,
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
