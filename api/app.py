@@ -38,6 +38,7 @@ from api.controllers.health import HealthController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
+from api.controllers.refunds import RefundController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
@@ -71,6 +72,7 @@ CONTROLLERS = [
     SalesHistoryController,
     ClearanceController,
     ChannelController,
+    RefundController,  # money
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
+from application.refunds import RefundCommands
 from application.replenishment import ReplenishmentCommands
 from application.stock import StockCommands
 from application.tickets import TicketCommands
@@ -17,7 +18,7 @@ from application.tickets import TicketCommands
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
+class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands, RefundCommands):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

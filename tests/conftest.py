@@ -50,6 +50,7 @@ DATA_TABLES = (
     "forecast_runs",
     "forecasts",
     "forecast_run_batches",
+    "refunds",  # money
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -61,6 +62,7 @@ TRACKING_TABLES = (
     "relay_tracking",
     "audit_timeline_tracking",
     "sales_history_tracking",
+    "refunds_tracking",  # money
 )
 
 

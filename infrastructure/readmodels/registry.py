@@ -5,6 +5,7 @@ from infrastructure.readmodels import (
     catalog,
     customer_profile,
     order_summary,
+    refunds,
     sales_history,
     stock_levels,
     ticket_queue,
@@ -22,5 +23,6 @@ PROJECTIONS: dict[str, Projection] = {
         customer_profile.projection,
         sales_history.projection,
         audit_timeline.projection,
+        refunds.projection,  # money
     )
 }

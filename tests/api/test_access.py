@@ -75,6 +75,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/forecast-accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/sales-history/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/clearance-suggestions"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    # ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
+    ("POST", "/api/v1/orders/{order_id}/refunds"): {"admin", "ops", "finance", "support"},
+    ("POST", "/api/v1/refunds/{refund_id}/approve"): {"admin", "finance"},
+    ("POST", "/api/v1/refunds/{refund_id}/reject"): {"admin", "finance"},
+    ("GET", "/api/v1/refunds"): {"admin", "ops", "finance", "support", "auditor"},
+    ("GET", "/api/v1/refunds/{refund_id}"): {"admin", "ops", "finance", "support", "auditor"},
 }
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
