@@ -39,6 +39,7 @@ from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
 from api.controllers.refunds import RefundController
+from api.controllers.settlements import SettlementController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
@@ -73,6 +74,7 @@ CONTROLLERS = [
     ClearanceController,
     ChannelController,
     RefundController,  # money
+    SettlementController,  # money
 ]
 
 

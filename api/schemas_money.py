@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -16,6 +16,14 @@ from domain.costing import Cost
 
 Lines = Annotated[list[SkuQuantity], Meta(min_length=1, max_length=200)]
 Reference = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE)]
+OccurredAt = Annotated[
+    str,
+    Meta(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+        r"([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$",
+        description="date or RFC 3339 time",
+    ),
+]
 SignedAmount = Annotated[
     str, Meta(pattern=r"^-?\d{1,12}(\.\d{1,4})?$", examples=["-12.50"], description="signed decimal string")
 ]
@@ -80,7 +88,7 @@ class SettlementLineIn(Body, kw_only=True):
     type: Literal["payment", "refund", "fee", "adjustment"]
     amount: SignedAmount
     fee: Amount | None = None
-    occurred_at: datetime | date
+    occurred_at: OccurredAt
     order_external_id: Reference | None = None
 
 

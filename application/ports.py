@@ -11,3 +11,19 @@ class PersonalDataVault(Protocol):
     def seal(self, customer: dict[str, Any]) -> dict[str, Any]:
         """`{id, name, email, phone, address}` → `{id, sealed}`; the id stays readable."""
         ...
+
+
+class ReconciliationSource(Protocol):
+    """Money: the recorded payments and refunds a settlement may cover (read models of the event log)."""
+
+    def candidates(self, references: list[str], orders: list[str]) -> list[Any]:
+        """`domain.reconciliation.Candidate`s with these references or of these orders' external ids."""
+        ...
+
+    def refund_ids(self, references: list[str]) -> dict[str, str]:
+        """Refund reference → refund id, for refunds a settlement pays out."""
+        ...
+
+    def unclaimed_payments(self, before: Any) -> list[dict[str, Any]]:
+        """Payments recorded before `before` that no settlement covers and no exception names yet."""
+        ...

@@ -51,6 +51,11 @@ DATA_TABLES = (
     "forecasts",
     "forecast_run_batches",
     "refunds",  # money
+    "recon_payments",
+    "recon_claims",
+    "settlements",
+    "recon_matches",
+    "recon_exceptions",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -63,6 +68,7 @@ TRACKING_TABLES = (
     "audit_timeline_tracking",
     "sales_history_tracking",
     "refunds_tracking",  # money
+    "reconciliation_tracking",
 )
 
 

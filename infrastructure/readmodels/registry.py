@@ -5,6 +5,7 @@ from infrastructure.readmodels import (
     catalog,
     customer_profile,
     order_summary,
+    reconciliation,
     refunds,
     sales_history,
     stock_levels,
@@ -24,5 +25,6 @@ PROJECTIONS: dict[str, Projection] = {
         sales_history.projection,
         audit_timeline.projection,
         refunds.projection,  # money
+        reconciliation.projection,  # money
     )
 }
