@@ -86,7 +86,8 @@ def rules_for(settings: Settings, provider: str) -> Rules:
 
 
 def wait_for_read_models(pool: Pool, position: int, timeout: float = 10.0) -> None:
-    """Block until the read models reconciliation reads have processed `position` (or the deadline passes)."""
+    """Block until the read models reconciliation reads have processed `position`; TimeoutError after
+    `timeout` (matching on stale read models could miss a payment: the worker's job retries later)."""
     deadline = time.monotonic() + timeout
     query = (
         "SELECT min(t) FROM (SELECT max(notification_id) t FROM reconciliation_tracking UNION ALL "
@@ -99,6 +100,7 @@ def wait_for_read_models(pool: Pool, position: int, timeout: float = 10.0) -> No
         if row and row[0] is not None and row[0] >= position:
             return
         time.sleep(0.05)
+    raise TimeoutError(f"the reconciliation read models are behind position {position}; retry later")
 
 
 def reconcile(app: ShopOps, pool: Pool, settings: Settings, sid: UUID, position: int, meta: Meta) -> Result:
