@@ -3,7 +3,7 @@ nothing new), read the summary and the exceptions, resolve an exception with a n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from api.runtime import etag
 from api.schemas import Body, Text
 from api.schemas_money import Reference, SettlementIn
 from api.views import Out, Page, page
+from domain.base import DomainError
 from infrastructure.money.reconcile import reconcile
 from infrastructure.readmodels import reconciliation
 
@@ -48,6 +49,15 @@ class ExceptionOut(Out, kw_only=True):
     position: int | None = None
 
 
+def _checked_date(value: str) -> str:
+    """An `occurred_at` that is a real date or time (year 0000 or 31 February are bad input, 422)."""
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00")) if len(value) > 10 else date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"occurred_at {value!r} is not a valid date or time") from None
+    return value
+
+
 def payout_body(data: SettlementIn) -> dict[str, Any]:
     """The payout as the application records it (amounts as decimal strings, dates as ISO text)."""
     return {
@@ -62,7 +72,7 @@ def payout_body(data: SettlementIn) -> dict[str, Any]:
                 "type": line.type,
                 "amount": line.amount,
                 "fee": line.fee,
-                "occurred_at": line.occurred_at,
+                "occurred_at": _checked_date(line.occurred_at),
                 "order_external_id": line.order_external_id,
             }
             for line in data.lines
