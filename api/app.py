@@ -21,6 +21,7 @@ from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 
 from api.body import strict_body
+from api.controllers.after_sales import AfterSalesController
 from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
@@ -75,6 +76,7 @@ CONTROLLERS = [
     ChannelController,
     RefundController,  # money
     SettlementController,  # money
+    AfterSalesController,  # money
 ]
 
 

@@ -7,6 +7,7 @@ version conflict a bounded number of times; creation uses deterministic ids so c
 
 from __future__ import annotations
 
+from application.after_sales import AfterSalesCommands
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
@@ -25,6 +26,7 @@ class ShopOps(
     OrderCommands,
     TicketCommands,
     ReplenishmentCommands,
+    AfterSalesCommands,  # money (before RefundCommands: it extends the refund hook)
     RefundCommands,  # money
     SettlementCommands,  # money
 ):

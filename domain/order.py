@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.after_sales import check_returnable
 from domain.base import (
     DomainError,
     InvalidTransitionError,
@@ -139,6 +140,23 @@ class Order(ShopAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.refunds.pop(self.refund_id, None)
 
+    class AfterSalesClaimed(ShopEvent):
+        """After-sales: units under a ticket action (counted against shipped − returned); `lines` [] releases."""
+
+        TOPIC = "shopops.order.after_sales_claimed"
+        action_id: str
+        kind: str
+        lines: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            claim = {"kind": self.kind, "lines": {line["sku"]: line["quantity"] for line in self.lines}}
+            aggregate.after_sales[self.action_id] = claim
+
+    def claim_after_sales(self, action_id: str, kind: str, lines: dict[str, int], meta: Meta) -> None:
+        """Count an action's lines against shipped − returned − other actions' (409 exceeds_returnable)."""
+        check_returnable(self.shipped, self.returned, self.after_sales, lines)
+        self.record(self.AfterSalesClaimed, meta, action_id=action_id, kind=kind, lines=_lines(lines))
+
     def __init__(
         self,
         channel: str,
@@ -165,6 +183,7 @@ class Order(ShopAggregate):
         self.backordered: dict[str, int] = {}
         self.cogs_by_sku: dict[str, str] = {}
         self.refunds: dict[str, dict[str, str]] = {}
+        self.after_sales: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def place(
@@ -363,7 +382,11 @@ class Order(ShopAggregate):
             returnable = self.shipped.get(sku, 0) - self.returned.get(sku, 0)
             if qty > returnable:
                 raise DomainError(f"{sku}: {qty} exceeds the {returnable} shipped and not yet returned")
-        self.record(self.Returned, meta, lines=[{"sku": s, "quantity": q} for s, q in lines.items()], reason=reason)
+        self.record(self.Returned, meta, lines=_lines(lines), reason=reason)
+
+
+def _lines(lines: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"sku": sku, "quantity": qty} for sku, qty in lines.items()]
 
 
 def _shipped_line(sku: str, quantity: int, cost: Cost | None, currency: str) -> dict[str, Any]:

@@ -56,6 +56,7 @@ DATA_TABLES = (
     "settlements",
     "recon_matches",
     "recon_exceptions",
+    "after_sales_actions",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -69,6 +70,7 @@ TRACKING_TABLES = (
     "sales_history_tracking",
     "refunds_tracking",  # money
     "reconciliation_tracking",
+    "after_sales_tracking",
 )
 
 

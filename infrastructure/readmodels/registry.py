@@ -1,6 +1,7 @@
 """Every read model, by name (the order is the order `rebuild` runs them in)."""
 
 from infrastructure.readmodels import (
+    after_sales,
     audit_timeline,
     catalog,
     customer_profile,
@@ -26,5 +27,6 @@ PROJECTIONS: dict[str, Projection] = {
         audit_timeline.projection,
         refunds.projection,  # money
         reconciliation.projection,  # money
+        after_sales.projection,  # money
     )
 }
