@@ -81,6 +81,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/refunds/{refund_id}/reject"): {"admin", "finance"},
     ("GET", "/api/v1/refunds"): {"admin", "ops", "finance", "support", "auditor"},
     ("GET", "/api/v1/refunds/{refund_id}"): {"admin", "ops", "finance", "support", "auditor"},
+    ("POST", "/api/v1/tickets/{ticket_id}/actions"): {"admin", "ops", "support"},  # support: tickets it holds
+    ("GET", "/api/v1/tickets/{ticket_id}/actions"): {"admin", "ops", "support", "finance", "auditor"},
+    ("POST", "/api/v1/returns/{return_id}/receive"): {"admin", "ops", "warehouse"},  # warehouse: its own
+    ("GET", "/api/v1/returns/{return_id}"): {"admin", "ops", "support", "finance", "auditor"},
     ("POST", "/api/v1/settlements"): {"admin", "finance"},
     ("GET", "/api/v1/reconciliation/summary"): {"admin", "finance", "ops", "auditor"},
     ("GET", "/api/v1/reconciliation/exceptions"): {"admin", "finance", "ops", "auditor"},
