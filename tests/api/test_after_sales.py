@@ -4,6 +4,7 @@ acting only on tickets it holds, and the ticket's timeline."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -186,3 +187,11 @@ async def test_the_ticket_shows_its_actions_linked_to_the_order_refund_and_repla
     refund = (await api.get(f"/api/v1/refunds/{actions[0]['refund_id']}")).json()
     assert refund["ticket_id"] == case["ticket"]
     assert ticket["version"] > 1  # the ticket's own stream records each action
+
+
+async def test_concurrent_actions_on_one_order_never_exceed_what_was_shipped(api: Api) -> None:
+    case = await _shipped_ticket(api, "AS-6", 3, "10.00")
+    path = f"/api/v1/tickets/{case['ticket']}/actions"
+    responses = await asyncio.gather(*(api.post(path, _action("return", 1), role="ops") for _ in range(6)))
+    assert sorted(r.status_code for r in responses) == [201, 201, 201, 409, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"exceeds_returnable"}
