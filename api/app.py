@@ -23,6 +23,7 @@ from litestar.stores.redis import RedisStore
 
 from api.allow import AllowMiddleware
 from api.body import strict_body
+from api.controllers.after_sales import AfterSalesController
 from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
@@ -40,6 +41,8 @@ from api.controllers.health import HealthController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
+from api.controllers.refunds import RefundController
+from api.controllers.settlements import SettlementController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
@@ -74,6 +77,9 @@ CONTROLLERS = [
     SalesHistoryController,
     ClearanceController,
     ChannelController,
+    RefundController,  # money
+    SettlementController,  # money
+    AfterSalesController,  # money
 ]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.order import Order
+from domain.settlement import Settlement
 from domain.stock import Stock
 from domain.ticket import Agent, Ticket
 
@@ -56,6 +57,12 @@ def when_agent_available_assign_waiting(event: Any) -> list[JobSpec]:
     return [JobSpec("assign_waiting", str(event.originator_id))]
 
 
+def when_settlement_imported_reconcile(event: Any) -> list[JobSpec]:
+    """Money: a payout the importing request could not reconcile (crash, timeout) is reconciled by a worker."""
+    settlement_id = str(event.originator_id)
+    return [JobSpec("reconcile", settlement_id, {"settlement_id": settlement_id})]
+
+
 Reaction = Callable[[Any], list[JobSpec]]
 FILL, REORDER, ASSIGN = (
     when_stock_arrives_fill_backorders,
@@ -80,6 +87,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Agent.Created: (ASSIGN,),
     Agent.Updated: (ASSIGN,),
     Agent.TicketReleased: (ASSIGN,),
+    Settlement.Created: (when_settlement_imported_reconcile,),  # money
 }
 
 

@@ -7,17 +7,29 @@ version conflict a bounded number of times; creation uses deterministic ids so c
 
 from __future__ import annotations
 
+from application.after_sales import AfterSalesCommands
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
+from application.refunds import RefundCommands
 from application.replenishment import ReplenishmentCommands
+from application.settlements import SettlementCommands
 from application.stock import StockCommands
 from application.tickets import TicketCommands
 
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
+class ShopOps(
+    CatalogCommands,
+    StockCommands,
+    OrderCommands,
+    TicketCommands,
+    ReplenishmentCommands,
+    AfterSalesCommands,  # money (before RefundCommands: it extends the refund hook)
+    RefundCommands,  # money
+    SettlementCommands,  # money
+):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

@@ -126,6 +126,19 @@ class Ticket(ShopAggregate):
             aggregate.resolved_at = None
             aggregate.status = "assigned" if aggregate.assignee else "open"
 
+    class ActionTaken(ShopEvent):
+        """Money, after-sales: an action (refund, return, reship) was started from this ticket."""
+
+        TOPIC = "shopops.ticket.action_taken"
+        action_id: str
+        type: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.actions = [*aggregate.actions, self.action_id]
+
+    def take_action(self, action_id: str, type_: str, meta: Meta) -> None:
+        self.record(self.ActionTaken, meta, action_id=action_id, type=type_)
+
     def __init__(self, customer_id: str, order_id: str | None, channel: str, subject: str, body: str) -> None:
         self.customer_id = customer_id
         self.order_id = order_id
@@ -142,6 +155,7 @@ class Ticket(ShopAggregate):
         self.waiting_since: datetime | None = None
         self.paused_seconds = 0.0
         self.escalations: list[str] = []
+        self.actions: list[str] = []
 
     def resume_clock(self, at: datetime) -> None:
         """The SLA clock is paused while the ticket waits on the customer."""

@@ -53,6 +53,7 @@ def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Contai
         configure_sla(settings.shopops_sla_policy)
     app = ShopOps(env=settings.eventsourcing_env())
     app.retries = settings.shopops_command_retries
+    app.refund_approval_above = settings.shopops_refund_approval_above
     pool: Pool = ConnectionPool(
         settings.require_database_url(),
         min_size=1,

@@ -9,6 +9,7 @@ import json
 import os
 import re
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,6 +83,18 @@ class Settings(BaseSettings):
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see domain/clearance.py).
     shopops_clearance_policy: dict[str, Any] = Field(default_factory=dict)
+
+    # ---- money (issue 10) ----
+    # Refunds strictly above this amount (in the order's currency) wait for a second person's approval.
+    shopops_refund_approval_above: Decimal = Field(default=Decimal("200.00"), ge=0)
+    # Settlement matching: JSON {provider: {"rate": "0.02", "fixed": "0.30"}} (expected fee = rate × amount + fixed).
+    shopops_provider_fees: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+    # A recorded payment no settlement covers after this many days becomes an `unmatched_payment` exception.
+    shopops_settlement_grace_days: int = Field(default=7, ge=0, le=365)
+    # How often the scheduled job looks for such payments.
+    shopops_unmatched_payment_check_seconds: float = Field(default=3600.0, gt=0)
+    # Amount tolerance for matching without a reference.
+    shopops_match_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
 
     @field_validator("shopops_payment_first_channels", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from infrastructure.settings import Settings
 from workers.actors import ACTORS, install_fault_injection
 from workers.broker import broker
 from workers.forecasts import scheduled_refresh
+from workers.money import unmatched_payment_jobs
 from workers.runtime import get_runtime
 from workers.tickets import sla_breach_jobs
 
@@ -53,7 +54,11 @@ def run_relay(stop: threading.Event) -> None:
         enqueuer(broker),
         sweep_seconds=settings.shopops_relay_sweep_seconds,
         stale_seconds=settings.shopops_relay_stale_seconds,
-        periodic=[lambda: sla_breach_jobs(runtime.pool), lambda: scheduled_refresh(settings)],
+        periodic=[
+            lambda: sla_breach_jobs(runtime.pool),
+            lambda: scheduled_refresh(settings),
+            lambda: unmatched_payment_jobs(settings),  # money
+        ],
     )
     relay.run(stop)
 

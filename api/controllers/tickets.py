@@ -13,11 +13,12 @@ from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, IfMatch, Limit, 
 from api.roles import TICKET_CREATE, TICKET_READ, TICKET_WRITE
 from api.runtime import etag
 from api.schemas import AssignmentIn, NoteIn, ReplyIn, TicketIn
+from api.schemas_after_sales import TicketWithActionsOut
 from api.views import Page, TicketOut, page, ticket_view
 from application.base import Result
 from application.errors import NotFoundError
 from domain.base import UnknownReferenceError
-from infrastructure.readmodels import ticket_queue
+from infrastructure.readmodels import after_sales, ticket_queue
 
 
 def _respond(result: Result, status_code: int) -> Response[TicketOut]:
@@ -40,8 +41,12 @@ class TicketController(Controller):
         return _respond(result, 201)
 
     @get("/{ticket_id:uuid}", guards=[TICKET_READ])
-    async def get_ticket(self, ticket_id: FromPath[UUID], db: Db) -> Response[TicketOut]:
-        return found(await ticket_queue.get_ticket(db, ticket_id), TicketOut, "ticket")
+    async def get_ticket(self, ticket_id: FromPath[UUID], db: Db) -> Response[TicketWithActionsOut]:
+        """With `actions`: the ticket's after-sales timeline (money, v1.1)."""
+        row = await ticket_queue.get_ticket(db, ticket_id)
+        if row is not None:
+            row["actions"] = await after_sales.actions_of_ticket(db, ticket_id)
+        return found(row, TicketWithActionsOut, "ticket")
 
     @get("/", guards=[TICKET_READ])
     async def list_tickets(

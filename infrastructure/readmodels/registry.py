@@ -1,10 +1,13 @@
 """Every read model, by name (the order is the order `rebuild` runs them in)."""
 
 from infrastructure.readmodels import (
+    after_sales,
     audit_timeline,
     catalog,
     customer_profile,
     order_summary,
+    reconciliation,
+    refunds,
     sales_history,
     stock_levels,
     ticket_queue,
@@ -22,5 +25,8 @@ PROJECTIONS: dict[str, Projection] = {
         customer_profile.projection,
         sales_history.projection,
         audit_timeline.projection,
+        refunds.projection,  # money
+        reconciliation.projection,  # money
+        after_sales.projection,  # money
     )
 }

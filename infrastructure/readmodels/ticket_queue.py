@@ -96,6 +96,12 @@ def reopened(cur: Cursor[Any], event: Any, position: int) -> None:
     )
 
 
+@on(Ticket.ActionTaken)
+def action_taken(cur: Cursor[Any], event: Any, position: int) -> None:
+    """Money, after-sales: the action itself is in the `after_sales` read model; the ticket's version moves."""
+    _touch(cur, event, position)
+
+
 @on(Ticket.Classified)
 def classified(cur: Cursor[Any], event: Any, position: int) -> None:
     classification = {"rule": event.rule, "confidence": event.confidence}

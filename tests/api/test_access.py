@@ -75,6 +75,20 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/forecast-accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/sales-history/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/clearance-suggestions"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    # ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
+    ("POST", "/api/v1/orders/{order_id}/refunds"): {"admin", "ops", "finance", "support"},
+    ("POST", "/api/v1/refunds/{refund_id}/approve"): {"admin", "finance"},
+    ("POST", "/api/v1/refunds/{refund_id}/reject"): {"admin", "finance"},
+    ("GET", "/api/v1/refunds"): {"admin", "ops", "finance", "support", "auditor"},
+    ("GET", "/api/v1/refunds/{refund_id}"): {"admin", "ops", "finance", "support", "auditor"},
+    ("POST", "/api/v1/tickets/{ticket_id}/actions"): {"admin", "ops", "support"},  # support: tickets it holds
+    ("GET", "/api/v1/tickets/{ticket_id}/actions"): {"admin", "ops", "support", "finance", "auditor"},
+    ("POST", "/api/v1/returns/{return_id}/receive"): {"admin", "ops", "warehouse"},  # warehouse: its own
+    ("GET", "/api/v1/returns/{return_id}"): {"admin", "ops", "support", "finance", "auditor"},
+    ("POST", "/api/v1/settlements"): {"admin", "finance"},
+    ("GET", "/api/v1/reconciliation/summary"): {"admin", "finance", "ops", "auditor"},
+    ("GET", "/api/v1/reconciliation/exceptions"): {"admin", "finance", "ops", "auditor"},
+    ("POST", "/api/v1/reconciliation/exceptions/{exception_id}/resolve"): {"admin", "finance"},
 }
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
