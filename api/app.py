@@ -22,11 +22,13 @@ from litestar.stores.redis import RedisStore
 
 from api.body import strict_body
 from api.controllers.agents import AgentController
+from api.controllers.alerts import AlertController, AlertSubscriptionController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
 from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
+from api.controllers.dashboard import DashboardController
 from api.controllers.forecasts import (
     ClearanceController,
     ForecastAccuracyController,
@@ -35,9 +37,11 @@ from api.controllers.forecasts import (
     SalesHistoryController,
 )
 from api.controllers.health import HealthController
+from api.controllers.kpis import KpiController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
+from api.controllers.reports import ReportController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
@@ -71,6 +75,10 @@ CONTROLLERS = [
     SalesHistoryController,
     ClearanceController,
     ChannelController,
+    KpiController,  # insight
+    ReportController,
+    AlertController,
+    AlertSubscriptionController,
 ]
 
 
@@ -125,7 +133,7 @@ def create_app(container: Container) -> Litestar:
         stores["webhook_rate_limit"] = shared.with_namespace("webhooks")
     app = Litestar(
         stores=stores,
-        route_handlers=[_api_router(), HealthController],
+        route_handlers=[_api_router(), HealthController, DashboardController],
         state=State({"runtime": Runtime(container, limiter)}),
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, MetricsMiddleware, SecurityHeadersMiddleware],

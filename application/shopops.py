@@ -7,6 +7,7 @@ version conflict a bounded number of times; creation uses deterministic ids so c
 
 from __future__ import annotations
 
+from application.alerts import AlertCommands
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
@@ -17,7 +18,7 @@ from application.tickets import TicketCommands
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
+class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands, AlertCommands):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
     shopops_clearance_policy: str | None = None
+    # ---- insight (issue 12) ----
+    # Alerts: JSON {kind: [role...]} over the default routes (domain/alerts.py); how often rules are evaluated;
+    # thresholds of the rules. Slow movers: on hand > 0 and units sold over `slow_days` below `slow_units_pct`
+    # percent of the average on hand over those days.
+    shopops_alert_routes: str | None = None
+    shopops_alert_evaluate_seconds: float = Field(default=30.0, gt=0)
+    shopops_alert_spike_min_units: int = Field(default=5, ge=1)
+    shopops_alert_mase_above: float = Field(default=1.5, gt=0)
+    shopops_alert_sync_lag_seconds: float = Field(default=300.0, gt=0)
+    shopops_slow_days: int = Field(default=60, ge=1, le=730)
+    shopops_slow_units_pct: float = Field(default=1.0, ge=0)
 
     def channel_secret(self, channel: str) -> bytes | None:
         secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")

@@ -50,6 +50,11 @@ DATA_TABLES = (
     "forecast_runs",
     "forecasts",
     "forecast_run_batches",
+    "order_summary_allocations",  # insight
+    "stock_daily",
+    "stock_cost",
+    "alerts",
+    "alert_subscriptions",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -61,6 +66,8 @@ TRACKING_TABLES = (
     "relay_tracking",
     "audit_timeline_tracking",
     "sales_history_tracking",
+    "stock_snapshots_tracking",  # insight
+    "alerts_tracking",
 )
 
 

@@ -14,6 +14,7 @@ from infrastructure.jobs.ledger import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
+from workers.insight import deliver, evaluate, notify
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
 from workers.tickets import assign_waiting, escalate, triage_ticket
@@ -29,6 +30,9 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "reorder": reorder,
     "forecast_refresh": refresh_forecasts,
     "forecast_batch": forecast_batch,
+    "alert_evaluate": evaluate,  # insight
+    "alert_notify": notify,
+    "alert_webhook": deliver,
 }
 
 RETRY_DELAY_MS = 1000

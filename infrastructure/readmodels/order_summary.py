@@ -14,8 +14,9 @@ from psycopg import Cursor
 
 from domain.order import Order
 from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.business_time import business_time
 
-projection = Projection("order_summary", ("order_summary_lines", "order_summary"))
+projection = Projection("order_summary", ("order_summary_allocations", "order_summary_lines", "order_summary"))
 on = projection.on
 
 
@@ -43,7 +44,7 @@ def placed(cur: Cursor[Any], event: Any, position: int) -> None:
             Decimal(event.total),
             event.originator_version,
             position,
-            event.timestamp,
+            business_time(event),
             event.timestamp,
         ),
     )
@@ -63,11 +64,13 @@ def paid(cur: Cursor[Any], event: Any, position: int) -> None:
 
 @on(Order.Cancelled)
 def cancelled(cur: Cursor[Any], event: Any, position: int) -> None:
+    _stamp(cur, event, "cancelled_at")
     _touch(cur, event, position, "cancelled")
 
 
 @on(Order.Delivered)
 def delivered(cur: Cursor[Any], event: Any, position: int) -> None:
+    _stamp(cur, event, "delivered_at")
     _touch(cur, event, position, "delivered")
 
 
@@ -89,6 +92,7 @@ def allocated(cur: Cursor[Any], event: Any, position: int) -> None:
     any_allocated = _allocated_units(cur, event.originator_id) > 0
     status = "allocated" if not backordered else ("partially_allocated" if any_allocated else "backordered")
     _add_warehouses(cur, event.originator_id, warehouses)
+    _allocation_times(cur, event, status)
     _touch(cur, event, position, status)
 
 
@@ -104,6 +108,9 @@ def shipped(cur: Cursor[Any], event: Any, position: int) -> None:
     )
     row = cur.fetchone()
     _add_warehouses(cur, event.originator_id, [event.warehouse])
+    _stamp(cur, event, "first_shipped_at")
+    if row and row[0]:
+        _stamp(cur, event, "shipped_at")
     _touch(cur, event, position, "shipped" if row and row[0] else "partially_shipped")
 
 
@@ -119,6 +126,32 @@ def returned(cur: Cursor[Any], event: Any, position: int) -> None:
     )
     row = cur.fetchone()
     _touch(cur, event, position, "returned" if row and row[0] else None)
+
+
+# ---- lifecycle business times (insight) ----------------------------------------------------------------
+
+
+def _stamp(cur: Cursor[Any], event: Any, column: str) -> None:
+    """Set a lifecycle time once: the first event that reached it."""
+    cur.execute(
+        f"UPDATE order_summary SET {column} = coalesce({column}, %s) WHERE id = %s",  # noqa: S608 - fixed names
+        (business_time(event), event.originator_id),
+    )
+
+
+def _allocation_times(cur: Cursor[Any], event: Any, status: str) -> None:
+    for row in event.allocations:
+        cur.execute(
+            "INSERT INTO order_summary_allocations (order_id, sku, warehouse, quantity, allocated_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (event.originator_id, row["sku"], row["warehouse"], row["quantity"], business_time(event)),
+        )
+    if event.allocations:
+        _stamp(cur, event, "allocated_at")
+    if event.backordered:
+        _stamp(cur, event, "backordered_at")
+    if status == "allocated":
+        _stamp(cur, event, "fully_allocated_at")
 
 
 def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:

@@ -1,5 +1,6 @@
 """Every read model, by name (the order is the order `rebuild` runs them in)."""
 
+from infrastructure.readmodels import alerts as alerts_model
 from infrastructure.readmodels import (
     audit_timeline,
     catalog,
@@ -7,6 +8,7 @@ from infrastructure.readmodels import (
     order_summary,
     sales_history,
     stock_levels,
+    stock_snapshots,
     ticket_queue,
 )
 from infrastructure.readmodels.base import Projection
@@ -22,5 +24,7 @@ PROJECTIONS: dict[str, Projection] = {
         customer_profile.projection,
         sales_history.projection,
         audit_timeline.projection,
+        stock_snapshots.projection,  # insight
+        alerts_model.projection,  # insight
     )
 }
