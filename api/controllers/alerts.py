@@ -78,29 +78,39 @@ class AlertController(Controller):
         return {"id": str(alert_id), "status": result.aggregate.status, "position": result.position}
 
     @get("/stream", guards=[ALERT_READ], opt={QUERY_TOKEN_OPT: True})
-    async def stream(self, request: Request[Any, Any, Any], db: Db) -> ServerSentEvent:
+    async def stream(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        max_seconds: Annotated[float, QueryParameter(ge=0, le=3600)] = 300,
+    ) -> ServerSentEvent:
         """`text/event-stream`: event `alert` with the alert's JSON each time one is raised or changes. Resumes
-        after `Last-Event-ID` (the read-model position); EventSource may pass `?access_token=`."""
+        after `Last-Event-ID` (the read-model position); EventSource may pass `?access_token=`. The stream
+        ends after `max_seconds` (EventSource reconnects by itself), so no connection outlives a token."""
         kinds, warehouses = _scope(request)
         last = request.headers.get("last-event-id")
         start = int(last) if last and last.isdigit() else await alert_model.latest_position(db)
-        return ServerSentEvent(_follow(db, start, kinds, warehouses), headers={"Cache-Control": "no-store"})
+        feed = _follow(db, start, kinds, warehouses, max_seconds)
+        return ServerSentEvent(feed, headers={"Cache-Control": "no-store"})
 
 
 async def _follow(
-    db: Any, position: int, kinds: list[str] | None, warehouses: list[str] | None
+    db: Any, position: int, kinds: list[str] | None, warehouses: list[str] | None, max_seconds: float
 ) -> AsyncIterator[ServerSentEventMessage]:
-    yield ServerSentEventMessage(comment="connected", retry=2000)
+    yield ServerSentEventMessage(data=None, comment="connected", retry=2000)
     quiet = 0.0
+    deadline = asyncio.get_running_loop().time() + max_seconds
     while True:
         changes = await alert_model.changed_since(db, position, kinds, warehouses)
         for alert in changes:
             position = max(position, int(alert["position"]))
             yield ServerSentEventMessage(data=json.dumps(alert), event="alert", id=alert["position"])
+        if asyncio.get_running_loop().time() >= deadline:
+            return
         quiet = 0.0 if changes else quiet + POLL_SECONDS
         if quiet >= HEARTBEAT_SECONDS:
             quiet = 0.0
-            yield ServerSentEventMessage(comment="heartbeat")
+            yield ServerSentEventMessage(data=None, comment="heartbeat")
         await asyncio.sleep(POLL_SECONDS)
 
 
