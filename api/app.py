@@ -41,7 +41,9 @@ from api.controllers.kpis import KpiController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
+from api.controllers.refunds import RefundController
 from api.controllers.reports import ReportController
+from api.controllers.settlements import SettlementController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
 from api.controllers.transfers import TransferController
@@ -79,6 +81,8 @@ CONTROLLERS = [
     ReportController,
     AlertController,
     AlertSubscriptionController,
+    RefundController,  # money
+    SettlementController,  # money
 ]
 
 

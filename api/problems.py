@@ -21,6 +21,7 @@ from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Send
 
 from application.errors import ConcurrencyError, NotFoundError, VersionMismatchError
 from domain.base import DomainError, InsufficientStockError, InvalidTransitionError
+from domain.refund import FourEyesError
 
 log = logging.getLogger("shopops.api")
 
@@ -30,6 +31,7 @@ TYPE_BASE = "https://shopops.invalid/problems/"
 # Domain errors by HTTP status; the most specific class wins (checked in this order).
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (VersionMismatchError, 412),
+    (FourEyesError, 403),  # money: the requester of a refund may not approve it
     (ConcurrencyError, 409),
     (InsufficientStockError, 409),
     (InvalidTransitionError, 409),

@@ -54,3 +54,12 @@ INVENTORY_REPORT = allow("admin", "ops", "finance", "auditor", "warehouse")  # w
 ALERT_READ = allow("admin", "ops", "auditor", "warehouse", "support", "finance")  # each sees its departments' kinds
 ALERT_WRITE = allow("admin", "ops")
 ALERT_SUBSCRIBE = allow("admin")
+# ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
+REFUND_REQUEST = allow("admin", "ops", "finance", "support")  # support: only with a ticket it holds
+REFUND_DECIDE = allow("admin", "finance")  # never the requester (four-eyes, in the domain)
+REFUND_READ = allow("admin", "ops", "finance", "support", "auditor")
+TICKET_ACTION = allow("admin", "ops", "support")  # support: on tickets it holds
+TICKET_ACTION_READ = allow("admin", "ops", "support", "finance", "auditor")
+RETURN_RECEIVE = allow("admin", "ops", "warehouse")  # warehouse: its own warehouses
+SETTLEMENT_WRITE = allow("admin", "finance")
+SETTLEMENT_READ = allow("admin", "finance", "ops", "auditor")

@@ -56,11 +56,15 @@ class ProductIn(Body, kw_only=True):
     category: Text
     unit_price: Money
     lead_time_days: Days
+    unit_cost: Money | None = None
+    """Standard cost (money): the unit cost of stock that has none of its own yet."""
 
 
 class ReceiptIn(Body, kw_only=True):
     quantity: Quantity
     reference: Text
+    unit_cost: Money | None = None
+    """Actual cost of these units (money): the moving-average unit cost is updated from it."""
 
 
 class AdjustmentIn(Body, kw_only=True):

@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from application.base import Result
+from infrastructure.readmodels.stock_levels import stock_value
 
 T = TypeVar("T")
 
@@ -54,6 +55,8 @@ class ProductOut(Out, kw_only=True):
     category: str
     unit_price: MoneyOut
     lead_time_days: int
+    unit_cost: MoneyOut | None = None
+    """Standard cost: the unit cost of stock that has no cost of its own yet."""
     version: int
     position: int | None = None
 
@@ -66,6 +69,10 @@ class StockOut(Out, kw_only=True):
     available: int
     inbound: int = 0
     policy: dict[str, Any] | None = None
+    unit_cost: MoneyOut | None = None
+    """Moving-average unit cost of this SKU in this warehouse (null until a cost is known)."""
+    value: MoneyOut | None = None
+    """on_hand × unit_cost."""
     version: int
     position: int | None = None
 
@@ -102,6 +109,11 @@ class OrderOut(Out, kw_only=True):
     lines: list[OrderLineOut]
     total: MoneyOut
     paid: MoneyOut
+    refunded: MoneyOut | None = None
+    cogs: MoneyOut | None = None
+    """Cost of what shipped, each shipment at the moving-average unit cost of its moment."""
+    margin: MoneyOut | None = None
+    """total − refunded − cogs."""
     version: int
     position: int | None = None
     placed_at: datetime
@@ -173,6 +185,7 @@ def product_view(result: Result) -> ProductOut:
         category=p.category,
         unit_price=money(p.unit_price, p.currency),
         lead_time_days=p.lead_time_days,
+        unit_cost=money(p.unit_cost, p.cost_currency) if p.unit_cost is not None and p.cost_currency else None,
         version=p.version,
         position=result.position,
     )
@@ -188,6 +201,7 @@ def stock_view(result: Result) -> StockOut:
         available=s.available,
         inbound=s.inbound,
         policy=s.policy,
+        **_stock_cost(s.on_hand, s.unit_cost, s.currency),
         version=s.version,
         position=result.position,
     )
@@ -227,11 +241,19 @@ def order_view(result: Result) -> OrderOut:
         lines=lines,
         total=money(o.total, o.currency),
         paid=money(o.paid, o.currency),
+        refunded=money(o.refunded, o.currency),
+        cogs=money(o.cogs, o.currency),
+        margin=money(Decimal(o.total) - Decimal(o.refunded) - o.cogs, o.currency),
         version=o.version,
         position=result.position,
         placed_at=o.placed_at,
         updated_at=o.modified_on,
     )
+
+
+def _stock_cost(on_hand: int, unit_cost: str | None, currency: str | None) -> dict[str, Any]:
+    values = stock_value(on_hand, Decimal(unit_cost) if unit_cost is not None else None, currency)
+    return {key: MoneyOut(**value) if value else None for key, value in values.items()}
 
 
 def ticket_view(result: Result) -> TicketOut:

@@ -16,6 +16,7 @@ from application.errors import ConcurrencyError, NotFoundError, VersionMismatchE
 from application.ports import PersonalDataVault
 from domain.base import Meta, UnknownReferenceError
 from domain.catalog import Product, Warehouse, product_id, warehouse_id
+from domain.costing import Cost
 from domain.order import Order
 from domain.stock import Stock, stock_id
 from domain.ticket import Ticket
@@ -114,6 +115,11 @@ class ShopOpsBase(Application[UUID]):
         unknown_wh = [w for w in warehouses if self._maybe(warehouse_id(w)) is None]
         if unknown_wh:
             raise UnknownReferenceError(f"unknown warehouse(s): {', '.join(sorted(set(unknown_wh)))}")
+
+    def _standard_cost(self, sku: str) -> Cost | None:
+        """The product's standard cost: the fallback for stock that has no cost of its own yet (money)."""
+        product = self._maybe(product_id(sku))
+        return product.standard_cost() if isinstance(product, Product) else None
 
     def _stock_or_open(self, sku: str, warehouse: str, meta: Meta) -> Stock:
         existing = self._maybe(stock_id(sku, warehouse))

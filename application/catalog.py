@@ -7,6 +7,7 @@ from decimal import Decimal
 from application.base import Result, ShopOpsBase
 from domain.base import Meta
 from domain.catalog import Product, Warehouse, product_id, warehouse_id
+from domain.costing import Cost
 
 
 class CatalogCommands(ShopOpsBase):
@@ -27,15 +28,28 @@ class CatalogCommands(ShopOpsBase):
         return Result(result.aggregate, result.position or self.position(), result.created)
 
     def put_product(
-        self, sku: str, name: str, category: str, unit_price: Decimal, currency: str, lead_time_days: int, meta: Meta
+        self,
+        sku: str,
+        name: str,
+        category: str,
+        unit_price: Decimal,
+        currency: str,
+        lead_time_days: int,
+        meta: Meta,
+        unit_cost: Cost | None = None,
     ) -> Result:
+        """Create or update a product; `unit_cost` (optional) is its standard cost, recorded in the same save."""
+
         def attempt() -> Result:
             existing = self._maybe(product_id(sku))
+            created = existing is None
             if existing is None:
-                product = Product.register(sku, name, category, unit_price, currency, lead_time_days, meta)
-                return self._commit(product, primary=product, created=True)
-            existing.update(name, category, unit_price, currency, lead_time_days, meta)
-            return self._commit(existing, primary=existing)
+                existing = Product.register(sku, name, category, unit_price, currency, lead_time_days, meta)
+            else:
+                existing.update(name, category, unit_price, currency, lead_time_days, meta)
+            if unit_cost is not None:
+                existing.set_standard_cost(unit_cost, meta)
+            return self._commit(existing, primary=existing, created=created)
 
         result = self._retrying(attempt)
         return Result(result.aggregate, result.position or self.position(), result.created)

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.base import Result, ShopOpsBase
 from domain.base import DomainError, Meta
+from domain.costing import Cost
 from domain.order import Order, order_id
 from domain.routing import route
 from domain.stock import Stock, stock_id
@@ -127,17 +128,23 @@ class OrderCommands(ShopOpsBase):
         def change(order: Order) -> list[Aggregate]:
             held = {sku: self._reserved_at(order, sku, warehouse) for sku in order.unshipped()}
             default = {sku: qty for sku, qty in held.items() if qty} if order.allocations else None
-            shipping = order.ship(warehouse, carrier, tracking_number, lines or default, meta)
-            stocks: list[Aggregate] = []
+            stocks = {sku: self._maybe(stock_id(sku, warehouse)) for sku in order.unshipped()}
+            costs = {sku: c for sku, s in stocks.items() if s is not None and (c := self._unit_cost(s)) is not None}
+            shipping = order.ship(warehouse, carrier, tracking_number, lines or default, meta, costs)
+            touched: list[Aggregate] = []
             for sku, qty in shipping.items():
-                stock = self._maybe(stock_id(sku, warehouse))
+                stock = stocks.get(sku)
                 if stock is None:
                     raise DomainError(f"no stock of {sku} in {warehouse}")
-                stock.ship(str(order.id), qty, meta)
-                stocks.append(stock)
-            return stocks
+                stock.ship(str(order.id), qty, meta, costs.get(sku))
+                touched.append(stock)
+            return touched
 
         return self._order_command(oid, if_match, change)
+
+    def _unit_cost(self, stock: Stock) -> Cost | None:
+        """The cost a unit leaves at now: the stock's moving average, else the product's standard cost."""
+        return stock.cost() or self._standard_cost(stock.sku)
 
     def _reserved_at(self, order: Order, sku: str, warehouse: str) -> int:
         stock = self._maybe(stock_id(sku, warehouse)) if warehouse in order.allocations.get(sku, {}) else None
@@ -160,7 +167,7 @@ class OrderCommands(ShopOpsBase):
             stocks: list[Aggregate] = []
             for sku, qty in lines.items():
                 stock = self.stock(sku, order.shipped_from[sku])
-                stock.restock(str(order.id), qty, meta)
+                stock.restock(str(order.id), qty, meta, order.shipped_unit_cost(sku))
                 stocks.append(stock)
             return stocks
 

@@ -35,3 +35,19 @@ class KpiQueries(Protocol):
     """Computes the KPI figures of one period from the read models (SQL)."""
 
     async def figures(self, period: Any, filters: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class ReconciliationSource(Protocol):
+    """Money: the recorded payments and refunds a settlement may cover (read models of the event log)."""
+
+    def candidates(self, references: list[str], orders: list[str]) -> list[Any]:
+        """`domain.reconciliation.Candidate`s with these references or of these orders' external ids."""
+        ...
+
+    def refund_ids(self, references: list[str]) -> dict[str, str]:
+        """Refund reference → refund id, for refunds a settlement pays out."""
+        ...
+
+    def unclaimed_payments(self, before: Any) -> list[dict[str, Any]]:
+        """Payments recorded before `before` that no settlement covers and no exception names yet."""
+        ...

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.alert import Alert
 from domain.order import Order
+from domain.settlement import Settlement
 from domain.stock import Stock
 from domain.ticket import Agent, Ticket
 
@@ -64,6 +65,12 @@ def when_alert_changes_notify(event: Any) -> list[JobSpec]:
     return [JobSpec("alert_notify", key, {"alert_id": alert_id, "version": event.originator_version})]
 
 
+def when_settlement_imported_reconcile(event: Any) -> list[JobSpec]:
+    """Money: a payout the importing request could not reconcile (crash, timeout) is reconciled by a worker."""
+    settlement_id = str(event.originator_id)
+    return [JobSpec("reconcile", settlement_id, {"settlement_id": settlement_id})]
+
+
 Reaction = Callable[[Any], list[JobSpec]]
 FILL, REORDER, ASSIGN = (
     when_stock_arrives_fill_backorders,
@@ -91,6 +98,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Alert.Raised: (when_alert_changes_notify,),  # insight
     Alert.Acknowledged: (when_alert_changes_notify,),
     Alert.Resolved: (when_alert_changes_notify,),
+    Settlement.Created: (when_settlement_imported_reconcile,),  # money
 }
 
 

@@ -11,14 +11,25 @@ from application.alerts import AlertCommands
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
+from application.refunds import RefundCommands
 from application.replenishment import ReplenishmentCommands
+from application.settlements import SettlementCommands
 from application.stock import StockCommands
 from application.tickets import TicketCommands
 
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands, AlertCommands):
+class ShopOps(
+    CatalogCommands,
+    StockCommands,
+    OrderCommands,
+    TicketCommands,
+    ReplenishmentCommands,
+    RefundCommands,  # money
+    SettlementCommands,  # money
+    AlertCommands,  # insight
+):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

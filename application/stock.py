@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from application.base import Result, ShopOpsBase
 from domain.base import DomainError, Meta
+from domain.costing import Cost
 from domain.stock import Stock, Transfer
 
 
@@ -29,16 +30,32 @@ class StockCommands(ShopOpsBase):
         return self._retrying(attempt)
 
     def receive_stock(
-        self, sku: str, warehouse: str, quantity: int, reference: str, meta: Meta, if_match: int | None = None
+        self,
+        sku: str,
+        warehouse: str,
+        quantity: int,
+        reference: str,
+        meta: Meta,
+        if_match: int | None = None,
+        unit_cost: Cost | None = None,
     ) -> Result:
-        """Goods arrived at a warehouse (supplier delivery, found stock)."""
-        return self._stock_command(sku, warehouse, if_match, lambda s: s.receive(quantity, reference, meta), meta)
+        """Goods arrived at a warehouse (supplier delivery, found stock). They enter the moving-average cost at
+        `unit_cost` (the actual cost); without one at the current average, else at the standard cost."""
+        fallback = self._standard_cost(sku)
+        return self._stock_command(
+            sku,
+            warehouse,
+            if_match,
+            lambda s: s.receive(quantity, reference, meta, unit_cost or s.cost() or fallback),
+            meta,
+        )
 
     def adjust_stock(
         self, sku: str, warehouse: str, delta: int, reason: str, meta: Meta, if_match: int | None = None
     ) -> Result:
         """Correct on-hand after a count, damage or loss; refused when on-hand would fall below reserved."""
-        return self._stock_command(sku, warehouse, if_match, lambda s: s.adjust(delta, reason, meta), meta)
+        fallback = self._standard_cost(sku)
+        return self._stock_command(sku, warehouse, if_match, lambda s: s.adjust(delta, reason, meta, fallback), meta)
 
     def set_stock_policy(
         self, sku: str, warehouse: str, policy: dict[str, Any], meta: Meta, if_match: int | None = None
@@ -71,8 +88,9 @@ class StockCommands(ShopOpsBase):
             source = self._stock_or_open(sku, from_wh, meta)
             target = self._stock_or_open(sku, to_wh, meta)
             transfer = Transfer.dispatch(transfer_id, sku, from_wh, to_wh, quantity, meta)
-            source.dispatch_transfer(str(transfer_id), to_wh, quantity, meta)
-            target.expect_transfer(str(transfer_id), from_wh, quantity, meta)
+            carried = source.cost() or self._standard_cost(sku)  # the goods carry their cost
+            source.dispatch_transfer(str(transfer_id), to_wh, quantity, meta, carried)
+            target.expect_transfer(str(transfer_id), from_wh, quantity, meta, carried)
             return self._commit(transfer, source, target, primary=transfer, created=True)
 
         return self._retrying(attempt)

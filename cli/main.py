@@ -333,5 +333,14 @@ def _register_forecast() -> None:
 _register_forecast()
 
 
+def _register_settlements() -> None:
+    from cli.settlements import settlements  # money
+
+    main.add_command(settlements)
+
+
+_register_settlements()
+
+
 if __name__ == "__main__":
     main()

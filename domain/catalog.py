@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import DomainError, Meta, ShopAggregate, ShopCreated, ShopEvent, stable_id
+from domain.costing import Cost
 
 
 def product_id(sku: str) -> UUID:
@@ -55,6 +56,17 @@ class Product(ShopAggregate):
             aggregate.currency = self.currency
             aggregate.lead_time_days = self.lead_time_days
 
+    class StandardCostSet(ShopEvent):
+        """The standard unit cost: the average of stock that has no cost of its own yet (money)."""
+
+        TOPIC = "shopops.product.standard_cost_set"
+        unit_cost: str
+        currency: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.unit_cost = self.unit_cost
+            aggregate.cost_currency = self.currency
+
     def __init__(self, sku: str, name: str, category: str, unit_price: str, currency: str, lead_time_days: int) -> None:
         self.sku = sku
         self.name = name
@@ -62,6 +74,16 @@ class Product(ShopAggregate):
         self.unit_price = unit_price
         self.currency = currency
         self.lead_time_days = lead_time_days
+        self.unit_cost: str | None = None
+        self.cost_currency: str | None = None
+
+    def standard_cost(self) -> Cost | None:
+        return Cost.of(self.unit_cost, self.cost_currency)
+
+    def set_standard_cost(self, cost: Cost, meta: Meta) -> None:
+        """Record a new standard cost (the same one again records nothing)."""
+        if cost != self.standard_cost():
+            self.record(self.StandardCostSet, meta, unit_cost=str(cost.amount), currency=cost.currency)
 
     @classmethod
     def register(

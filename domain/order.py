@@ -17,6 +17,8 @@ from domain.base import (
     require_positive,
     stable_id,
 )
+from domain.costing import Cost, line_cost
+from domain.refund import RefundExceedsPaidError
 
 CANCELLABLE = frozenset({"placed", "allocated", "partially_allocated", "backordered"})
 SHIPPABLE = CANCELLABLE | {"partially_shipped"}
@@ -73,6 +75,9 @@ class Order(ShopAggregate):
             for line in self.lines:
                 aggregate.shipped[line["sku"]] = aggregate.shipped.get(line["sku"], 0) + line["quantity"]
                 aggregate.shipped_from.setdefault(line["sku"], self.warehouse)
+                if line.get("unit_cost") is not None:  # money: COGS at the moving-average cost of that moment
+                    cost = line_cost(line["quantity"], Decimal(line["unit_cost"]))
+                    aggregate.cogs_by_sku[line["sku"]] = str(Decimal(aggregate.cogs_by_sku.get(line["sku"], 0)) + cost)
             aggregate.status = "shipped" if aggregate.unshipped() == {} else "partially_shipped"
 
     class Allocated(ShopEvent):
@@ -107,6 +112,33 @@ class Order(ShopAggregate):
             if all(aggregate.returned.get(sku, 0) >= qty for sku, qty in aggregate.shipped.items()):
                 aggregate.status = "returned"
 
+    # ---- money: refunds against what was paid (the ceiling is enforced here, on the order's version) ----
+
+    class RefundRequested(ShopEvent):
+        """A refund now counts against paid − refunded (pending ones too, so concurrent requests conflict)."""
+
+        TOPIC = "shopops.order.refund_requested"
+        refund_id: str
+        amount: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.refunds[self.refund_id] = {"amount": self.amount, "status": "pending_approval"}
+
+    class RefundApproved(ShopEvent):
+        TOPIC = "shopops.order.refund_approved"
+        refund_id: str
+        amount: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.refunds[self.refund_id] = {"amount": self.amount, "status": "approved"}
+
+    class RefundRejected(ShopEvent):
+        TOPIC = "shopops.order.refund_rejected"
+        refund_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.refunds.pop(self.refund_id, None)
+
     def __init__(
         self,
         channel: str,
@@ -131,6 +163,8 @@ class Order(ShopAggregate):
         self.returned: dict[str, int] = {}
         self.allocations: dict[str, dict[str, int]] = {}
         self.backordered: dict[str, int] = {}
+        self.cogs_by_sku: dict[str, str] = {}
+        self.refunds: dict[str, dict[str, str]] = {}
 
     @classmethod
     def place(
@@ -172,6 +206,49 @@ class Order(ShopAggregate):
             total=str(line_totals(stored)),
             meta=meta.as_dict(),
         )
+
+    @property
+    def refunded(self) -> Decimal:
+        """Approved refunds."""
+        return sum((Decimal(r["amount"]) for r in self.refunds.values() if r["status"] == "approved"), Decimal(0))
+
+    def refundable(self) -> Decimal:
+        """paid − refunded − refunds awaiting approval: the most a new refund may be."""
+        committed = sum((Decimal(r["amount"]) for r in self.refunds.values()), Decimal(0))
+        return Decimal(self.paid) - committed
+
+    def request_refund(self, refund_id: str, amount: Decimal, currency: str, approved: bool, meta: Meta) -> None:
+        """Count a refund against the ceiling (and approve it at once when no approval is needed)."""
+        if currency != self.currency:
+            raise DomainError(f"refund currency {currency} differs from the order's {self.currency}")
+        if amount <= 0:
+            raise DomainError("a refund amount must be positive")
+        if amount > self.refundable():
+            raise RefundExceedsPaidError(f"refund of {amount} exceeds the {self.refundable()} paid and not refunded")
+        self.record(self.RefundRequested, meta, refund_id=refund_id, amount=str(amount))
+        if approved:
+            self.record(self.RefundApproved, meta, refund_id=refund_id, amount=str(amount))
+
+    def decide_refund(self, refund_id: str, approved: bool, meta: Meta) -> None:
+        """A pending refund was approved (now refunded) or rejected (no longer counted)."""
+        pending = self.refunds.get(refund_id)
+        if pending is None or pending["status"] != "pending_approval":
+            raise InvalidTransitionError("the refund is not awaiting approval on this order")
+        if approved:
+            self.record(self.RefundApproved, meta, refund_id=refund_id, amount=pending["amount"])
+        else:
+            self.record(self.RefundRejected, meta, refund_id=refund_id)
+
+    @property
+    def cogs(self) -> Decimal:
+        """Cost of the goods shipped, each shipment at the unit cost of its moment."""
+        return sum((Decimal(c) for c in self.cogs_by_sku.values()), Decimal("0"))
+
+    def shipped_unit_cost(self, sku: str) -> Cost | None:
+        """The average cost the SKU shipped at (what a returned unit brings back into stock)."""
+        if sku not in self.cogs_by_sku or not self.shipped.get(sku):
+            return None
+        return Cost(Decimal(self.cogs_by_sku[sku]) / self.shipped[sku], self.currency)
 
     def ordered(self) -> dict[str, int]:
         return {line["sku"]: line["quantity"] for line in self.lines}
@@ -242,7 +319,13 @@ class Order(ShopAggregate):
         return True
 
     def ship(
-        self, warehouse: str, carrier: str, tracking_number: str, lines: dict[str, int] | None, meta: Meta
+        self,
+        warehouse: str,
+        carrier: str,
+        tracking_number: str,
+        lines: dict[str, int] | None,
+        meta: Meta,
+        costs: dict[str, Cost] | None = None,
     ) -> dict[str, int]:
         """Record a shipment (all unshipped quantities unless lines say otherwise); returns what ships."""
         if self.status not in SHIPPABLE:
@@ -261,7 +344,7 @@ class Order(ShopAggregate):
             warehouse=warehouse,
             carrier=carrier,
             tracking_number=tracking_number,
-            lines=[{"sku": sku, "quantity": qty} for sku, qty in shipping.items()],
+            lines=[_shipped_line(sku, qty, (costs or {}).get(sku), self.currency) for sku, qty in shipping.items()],
         )
         return shipping
 
@@ -281,3 +364,11 @@ class Order(ShopAggregate):
             if qty > returnable:
                 raise DomainError(f"{sku}: {qty} exceeds the {returnable} shipped and not yet returned")
         self.record(self.Returned, meta, lines=[{"sku": s, "quantity": q} for s, q in lines.items()], reason=reason)
+
+
+def _shipped_line(sku: str, quantity: int, cost: Cost | None, currency: str) -> dict[str, Any]:
+    """A shipment line, with its unit cost when one is known in the order's currency."""
+    line: dict[str, Any] = {"sku": sku, "quantity": quantity}
+    if cost is not None and cost.currency == currency:
+        line["unit_cost"] = str(cost.amount)
+    return line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,10 @@ from domain.base import (
     require_positive,
     stable_id,
 )
+from domain.costing import Cost, moving_average
+from domain.transfer import Transfer
+
+__all__ = ["Stock", "Transfer", "stock_id"]  # Transfer lives in domain.transfer (re-exported)
 
 
 def stock_id(sku: str, warehouse: str) -> UUID:
@@ -39,14 +44,20 @@ class Stock(ShopAggregate):
         TOPIC = "shopops.stock.received"
         quantity: int
         reference: str
+        unit_cost: str | None = None  # what these units cost (money: the receipt's actual or assumed cost)
+        currency: str | None = None
+        average_cost: str | None = None  # the moving-average unit cost after this receipt
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand += self.quantity
+            aggregate.set_average(self.average_cost, self.currency)
 
     class Adjusted(ShopEvent):
         TOPIC = "shopops.stock.adjusted"
         delta: int
         reason: str
+        unit_cost: str | None = None  # the average cost the units were counted at (written off or found)
+        currency: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand += self.delta
@@ -81,6 +92,8 @@ class Stock(ShopAggregate):
         order_id: str
         quantity: int
         from_reservation: int
+        unit_cost: str | None = None  # the moving-average cost at that moment: COGS = quantity × unit_cost
+        currency: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand -= self.quantity
@@ -97,15 +110,21 @@ class Stock(ShopAggregate):
         TOPIC = "shopops.stock.restocked"
         order_id: str
         quantity: int
+        unit_cost: str | None = None  # the cost the units shipped at, back into the average
+        currency: str | None = None
+        average_cost: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand += self.quantity
+            aggregate.set_average(self.average_cost, self.currency)
 
     class TransferDispatched(ShopEvent):
         TOPIC = "shopops.stock.transfer_dispatched"
         transfer_id: str
         to_warehouse: str
         quantity: int
+        unit_cost: str | None = None  # the source's average cost leaves with the goods
+        currency: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_hand -= self.quantity
@@ -115,18 +134,27 @@ class Stock(ShopAggregate):
         transfer_id: str
         from_warehouse: str
         quantity: int
+        unit_cost: str | None = None
+        currency: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.inbound += self.quantity
+            if self.unit_cost is not None and self.currency:
+                aggregate.inbound_costs[self.transfer_id] = [self.unit_cost, self.currency]
 
     class TransferReceived(ShopEvent):
         TOPIC = "shopops.stock.transfer_received"
         transfer_id: str
         quantity: int
+        unit_cost: str | None = None
+        currency: str | None = None
+        average_cost: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.inbound -= self.quantity
             aggregate.on_hand += self.quantity
+            aggregate.inbound_costs.pop(self.transfer_id, None)
+            aggregate.set_average(self.average_cost, self.currency)
 
     class PolicySet(ShopEvent):
         TOPIC = "shopops.stock.policy_set"
@@ -185,6 +213,31 @@ class Stock(ShopAggregate):
         self.reservations: dict[str, int] = {}
         self.policy: dict[str, Any] | None = None
         self.demand: dict[str, int] = {}
+        self.unit_cost: str | None = None
+        self.currency: str | None = None
+        self.inbound_costs: dict[str, list[str]] = {}
+
+    def set_average(self, average_cost: str | None, currency: str | None) -> None:
+        """Assign the moving average an event carries (events without a cost leave it as it is)."""
+        if average_cost is not None and currency:
+            self.unit_cost = average_cost
+            self.currency = currency
+
+    def cost(self) -> Cost | None:
+        """The moving-average unit cost now (None until a cost is known)."""
+        return Cost.of(self.unit_cost, self.currency)
+
+    def _arrival(self, quantity: int, cost: Cost | None) -> dict[str, Any]:
+        """The cost fields of an arrival: its unit cost and the new average (nothing when no cost is known)."""
+        if cost is None:
+            return {}
+        average = moving_average(self.on_hand, self.cost(), quantity, cost)
+        return {"unit_cost": str(cost.amount), "currency": cost.currency, "average_cost": str(average.amount)}
+
+    def _at_cost(self, cost: Cost | None = None) -> dict[str, Any]:
+        """The cost fields of a departure: the average now (or the fallback given, e.g. a standard cost)."""
+        chosen = self.cost() or cost
+        return {"unit_cost": str(chosen.amount), "currency": chosen.currency} if chosen else {}
 
     DEMAND_DAYS = 56
 
@@ -222,17 +275,19 @@ class Stock(ShopAggregate):
     def open(cls, sku: str, warehouse: str, meta: Meta) -> Stock:
         return cls._create(cls.Created, id=stock_id(sku, warehouse), sku=sku, warehouse=warehouse, meta=meta.as_dict())
 
-    def receive(self, quantity: int, reference: str, meta: Meta) -> None:
+    def receive(self, quantity: int, reference: str, meta: Meta, cost: Cost | None = None) -> None:
+        """Goods arrive at `cost` (the receipt's, else the caller's fallback); the moving average follows."""
         require_positive(quantity)
-        self.record(self.Received, meta, quantity=quantity, reference=reference)
+        arrival = self._arrival(quantity, cost or self.cost())
+        self.record(self.Received, meta, quantity=quantity, reference=reference, **arrival)
 
-    def adjust(self, delta: int, reason: str, meta: Meta) -> None:
+    def adjust(self, delta: int, reason: str, meta: Meta, fallback: Cost | None = None) -> None:
         """Correct on-hand (count, damage, loss). Never below what is reserved."""
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
             raise InvalidQuantityError("delta must be a non-zero integer")
         if self.on_hand + delta < self.reserved:
             raise InsufficientStockError(f"on_hand {self.on_hand} {delta:+d} would fall below reserved {self.reserved}")
-        self.record(self.Adjusted, meta, delta=delta, reason=reason)
+        self.record(self.Adjusted, meta, delta=delta, reason=reason, **self._at_cost(fallback))
 
     def reserve(self, order_id: str, quantity: int, meta: Meta) -> None:
         require_positive(quantity)
@@ -247,7 +302,7 @@ class Stock(ShopAggregate):
             self.record(self.Released, meta, order_id=order_id, quantity=quantity)
         return quantity
 
-    def ship(self, order_id: str, quantity: int, meta: Meta) -> None:
+    def ship(self, order_id: str, quantity: int, meta: Meta, fallback: Cost | None = None) -> None:
         """Goods leave for an order, consuming its reservation here first, then free stock."""
         require_positive(quantity)
         from_reservation = min(quantity, self.reservations.get(order_id, 0))
@@ -256,31 +311,59 @@ class Stock(ShopAggregate):
                 f"cannot ship {quantity} of {self.sku} from {self.warehouse}: "
                 f"{from_reservation} reserved for the order, {self.available} available"
             )
-        self.record(self.Shipped, meta, order_id=order_id, quantity=quantity, from_reservation=from_reservation)
+        self.record(
+            self.Shipped,
+            meta,
+            order_id=order_id,
+            quantity=quantity,
+            from_reservation=from_reservation,
+            **self._at_cost(fallback),
+        )
 
-    def restock(self, order_id: str, quantity: int, meta: Meta) -> None:
+    def restock(self, order_id: str, quantity: int, meta: Meta, cost: Cost | None = None) -> None:
+        """Returned goods back on hand at the cost they shipped at (else the average now)."""
         require_positive(quantity)
-        self.record(self.Restocked, meta, order_id=order_id, quantity=quantity)
+        arrival = self._arrival(quantity, cost or self.cost())
+        self.record(self.Restocked, meta, order_id=order_id, quantity=quantity, **arrival)
 
-    def dispatch_transfer(self, transfer_id: str, to_warehouse: str, quantity: int, meta: Meta) -> None:
+    def dispatch_transfer(
+        self, transfer_id: str, to_warehouse: str, quantity: int, meta: Meta, fallback: Cost | None = None
+    ) -> None:
         require_positive(quantity)
         if to_warehouse == self.warehouse:
             raise DomainError("a transfer needs two different warehouses")
         if quantity > self.available:
             raise InsufficientStockError(f"only {self.available} available, {quantity} requested")
         self.record(
-            self.TransferDispatched, meta, transfer_id=transfer_id, to_warehouse=to_warehouse, quantity=quantity
+            self.TransferDispatched,
+            meta,
+            transfer_id=transfer_id,
+            to_warehouse=to_warehouse,
+            quantity=quantity,
+            **self._at_cost(fallback),
         )
 
-    def expect_transfer(self, transfer_id: str, from_warehouse: str, quantity: int, meta: Meta) -> None:
+    def expect_transfer(
+        self, transfer_id: str, from_warehouse: str, quantity: int, meta: Meta, cost: Cost | None = None
+    ) -> None:
+        """Goods on their way here, carrying the source's average cost (applied when they arrive)."""
         require_positive(quantity)
+        fields = {"unit_cost": str(cost.amount), "currency": cost.currency} if cost else {}
         self.record(
-            self.TransferExpected, meta, transfer_id=transfer_id, from_warehouse=from_warehouse, quantity=quantity
+            self.TransferExpected,
+            meta,
+            transfer_id=transfer_id,
+            from_warehouse=from_warehouse,
+            quantity=quantity,
+            **fields,
         )
 
     def receive_transfer(self, transfer_id: str, quantity: int, meta: Meta) -> None:
+        """The transfer arrived: its units join the moving average at the cost they left the source at."""
         require_positive(quantity)
-        self.record(self.TransferReceived, meta, transfer_id=transfer_id, quantity=quantity)
+        carried = self.inbound_costs.get(transfer_id)
+        arrival = self._arrival(quantity, Cost(Decimal(carried[0]), carried[1]) if carried else self.cost())
+        self.record(self.TransferReceived, meta, transfer_id=transfer_id, quantity=quantity, **arrival)
 
     def set_policy(
         self,
@@ -309,53 +392,3 @@ class Stock(ShopAggregate):
             safety_method=safety_method,
             service_level=service_level,
         )
-
-
-class Transfer(ShopAggregate):
-    """Stock moving between two warehouses: in transit until received."""
-
-    TOPIC = "shopops.transfer"
-
-    class Created(ShopCreated):
-        """A transfer was dispatched."""
-
-        TOPIC = "shopops.transfer.dispatched"
-        sku: str
-        from_warehouse: str
-        to_warehouse: str
-        quantity: int
-
-    class Received(ShopEvent):
-        TOPIC = "shopops.transfer.received"
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = "received"
-
-    def __init__(self, sku: str, from_warehouse: str, to_warehouse: str, quantity: int) -> None:
-        self.sku = sku
-        self.from_warehouse = from_warehouse
-        self.to_warehouse = to_warehouse
-        self.quantity = quantity
-        self.status = "in_transit"
-
-    @classmethod
-    def dispatch(
-        cls, transfer_id: UUID, sku: str, from_warehouse: str, to_warehouse: str, quantity: int, meta: Meta
-    ) -> Transfer:
-        require_positive(quantity)
-        return cls._create(
-            cls.Created,
-            id=transfer_id,
-            sku=sku,
-            from_warehouse=from_warehouse,
-            to_warehouse=to_warehouse,
-            quantity=quantity,
-            meta=meta.as_dict(),
-        )
-
-    def receive(self, meta: Meta) -> bool:
-        """Mark received; returns False when it already was (receiving twice changes nothing)."""
-        if self.status == "received":
-            return False
-        self.record(self.Received, meta)
-        return True

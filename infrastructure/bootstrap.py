@@ -35,6 +35,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         configure_sla({k: (v[0], v[1]) for k, v in json.loads(settings.shopops_sla_policy).items()})
     app = ShopOps(env=settings.eventsourcing_env())
     app.retries = settings.shopops_command_retries
+    app.refund_approval_above = settings.shopops_refund_approval_above
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         settings.require_database_url(),
         min_size=1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -69,6 +70,17 @@ class Settings(BaseSettings):
     shopops_alert_sync_lag_seconds: float = Field(default=300.0, gt=0)
     shopops_slow_days: int = Field(default=60, ge=1, le=730)
     shopops_slow_units_pct: float = Field(default=1.0, ge=0)
+    # ---- money (issue 10) ----
+    # Refunds strictly above this amount (in the order's currency) wait for a second person's approval.
+    shopops_refund_approval_above: Decimal = Field(default=Decimal("200.00"), ge=0)
+    # Settlement matching: JSON {provider: {"rate": "0.02", "fixed": "0.30"}} (expected fee = rate × amount + fixed).
+    shopops_provider_fees: str | None = None
+    # A recorded payment no settlement covers after this many days becomes an `unmatched_payment` exception.
+    shopops_settlement_grace_days: int = Field(default=7, ge=0, le=365)
+    # How often the scheduled job looks for such payments.
+    shopops_unmatched_payment_check_seconds: float = Field(default=3600.0, gt=0)
+    # Amount tolerance for matching without a reference.
+    shopops_match_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
 
     def channel_secret(self, channel: str) -> bytes | None:
         secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")

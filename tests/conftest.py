@@ -55,6 +55,12 @@ DATA_TABLES = (
     "stock_cost",
     "alerts",
     "alert_subscriptions",
+    "refunds",  # money
+    "recon_payments",
+    "recon_claims",
+    "settlements",
+    "recon_matches",
+    "recon_exceptions",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -68,6 +74,8 @@ TRACKING_TABLES = (
     "sales_history_tracking",
     "stock_snapshots_tracking",  # insight
     "alerts_tracking",
+    "refunds_tracking",  # money
+    "reconciliation_tracking",
 )
 
 

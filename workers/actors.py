@@ -15,6 +15,7 @@ from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
 from workers.insight import deliver, evaluate, notify
+from workers.money import check_unmatched_payments, reconcile_settlement
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
 from workers.tickets import assign_waiting, escalate, triage_ticket
@@ -33,6 +34,8 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "alert_evaluate": evaluate,  # insight
     "alert_notify": notify,
     "alert_webhook": deliver,
+    "reconcile": reconcile_settlement,  # money
+    "unmatched_payments": check_unmatched_payments,  # money
 }
 
 RETRY_DELAY_MS = 1000

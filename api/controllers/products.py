@@ -11,6 +11,7 @@ from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, Limit, Sku, foun
 from api.roles import ANY_ROLE, CATALOG_WRITE
 from api.runtime import etag
 from api.schemas import ProductIn
+from api.schemas_money import cost_of
 from api.views import Page, ProductOut, page, product_view
 from infrastructure.readmodels import product_catalog
 
@@ -30,6 +31,7 @@ class ProductController(Controller):
             Decimal(price.amount),
             price.currency,
             data.lead_time_days,
+            unit_cost=cost_of(data.unit_cost),
         )
         return Response(product_view(result), headers=etag(result.aggregate.version))
 

@@ -14,6 +14,7 @@ from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, IfMatch, Limit, 
 from api.roles import STOCK_MOVE, STOCK_POLICY, STOCK_READ
 from api.runtime import ApiRequest, etag
 from api.schemas import AdjustmentIn, PolicyIn, ReceiptIn
+from api.schemas_money import cost_of
 from api.security import require_warehouses, warehouse_scope
 from api.views import Page, StockOut, page, stock_view
 from application.base import Result
@@ -40,7 +41,15 @@ class StockController(Controller):
     ) -> Response[StockOut]:
         require_warehouses(request, warehouse)
         app = commands.app
-        result = await commands.run(app.receive_stock, sku, warehouse, data.quantity, data.reference, if_match=if_match)
+        result = await commands.run(
+            app.receive_stock,
+            sku,
+            warehouse,
+            data.quantity,
+            data.reference,
+            if_match=if_match,
+            unit_cost=cost_of(data.unit_cost),
+        )
         return _stock_response(result)
 
     @post("/{sku:str}/{warehouse:str}/adjustments", guards=[STOCK_MOVE], middleware=IDEMPOTENT, status_code=201)

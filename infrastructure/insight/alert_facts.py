@@ -34,6 +34,10 @@ UNION ALL
 SELECT id::text, 'resolution', resolution_due::text FROM ticket_queue
 WHERE status NOT IN ('resolved', 'closed', 'waiting_customer') AND resolution_due < now()
 """
+EXCEPTIONS = (
+    "SELECT id::text AS id, kind, settlement_id::text AS settlement_id, difference::text AS difference "
+    "FROM recon_exceptions WHERE status = 'open' ORDER BY raised_at LIMIT 500"
+)
 PARKED = "SELECT id AS job_id, kind, attempts, last_error FROM jobs WHERE status = 'parked' ORDER BY id LIMIT 500"
 ACCURACY = """
 SELECT f.sku, f.warehouse, count(*)::int AS points,
@@ -49,8 +53,8 @@ GROUP BY f.sku, f.warehouse, f.scale
 
 
 class PgAlertFacts:
-    """`application.ports.AlertFacts` over PostgreSQL. Reconciliation and channel sync are not on this
-    branch: their facts are empty until those read models exist (the rules are ready)."""
+    """`application.ports.AlertFacts` over PostgreSQL. Channel sync is not on this branch: its facts are
+    empty until that read model exists (the rule is ready)."""
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -75,8 +79,8 @@ class PgAlertFacts:
         return self._rows(ACCURACY)
 
     def reconciliation_exceptions(self) -> list[dict[str, Any]]:
-        """Hook: open settlement exceptions `{id, ...}` once the reconciliation read model exists."""
-        return []
+        """Open settlement exceptions of the money feature's reconciliation."""
+        return self._rows(EXCEPTIONS)
 
     def channel_lags(self) -> list[dict[str, Any]]:
         """Hook: `{channel, lag_seconds}` per channel once the channel stock push exists."""

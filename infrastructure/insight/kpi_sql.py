@@ -146,3 +146,15 @@ SELECT count(*) AS points, avg(abs(actual - forecast) / nullif(scale, 0)) AS mas
        100 * sum(forecast - actual) / nullif(sum(actual), 0) AS bias_pct
 FROM a
 """
+
+# Money (from the money feature's read models): refunds approved of those requested in the period, and
+# payments recorded before the period end that no settlement has claimed yet.
+MONEY = """
+SELECT
+    (SELECT coalesce(sum(r.amount), 0) FROM refunds r JOIN order_summary o ON o.id = r.order_id
+     WHERE r.requested_at >= :start AND r.requested_at < :end AND r.status IN ('approved', 'paid')
+       AND (:channel::text IS NULL OR o.channel = :channel)) AS refunds,
+    (SELECT coalesce(sum(p.amount), 0) FROM recon_payments p JOIN order_summary o ON o.id = p.order_id
+     WHERE p.recorded_at < :end AND (:channel::text IS NULL OR o.channel = :channel)
+       AND NOT EXISTS (SELECT 1 FROM recon_claims c WHERE c.kind = 'payment' AND c.reference = p.reference)) AS unreconciled
+"""

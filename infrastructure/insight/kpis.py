@@ -19,7 +19,7 @@ def _money(amount: Decimal | None, currency: str | None) -> dict[str, Any] | Non
 
 
 def _ratio(numerator: Any, denominator: Any, digits: int = 6) -> float | None:
-    if numerator is None or not denominator:
+    if numerator is None or denominator is None or Decimal(denominator) == 0:
         return None
     return round(float(Decimal(numerator) / Decimal(denominator)), digits)
 
@@ -68,7 +68,7 @@ class PgKpiQueries:
             "inventory": inventory,
             "tickets": await self.tickets(values),
             "forecasts": await self.forecasts(values),
-            "money": self.money(),
+            "money": await self.money(values, sales),
         }
 
     async def orders(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -111,15 +111,15 @@ class PgKpiQueries:
         days = Decimal((period.end_day - period.first_day).days)
         known = not row["value_unknown"]
         average = row["value_days"] / days if known and row["value_days"] is not None else None
-        turnover = _ratio(row["cogs"], average) if average else None
+        turnover = Decimal(row["cogs"]) / average if average else None
         stocked_value = sum((r["value"] or Decimal(0) for r in slow), Decimal(0))
         slow_rows = [r for r in slow if r["slow"]]
         return {
             "value": _money(row["closing_value"], currency) if known else None,
             "cogs": _money(row["cogs"], currency),
             "average_value": _money(average, currency),
-            "turnover": turnover,
-            "days_of_inventory": round(float(period.days) / turnover, 3) if turnover else None,
+            "turnover": round(float(turnover), 6) if turnover is not None else None,
+            "days_of_inventory": round(float(Decimal(period.days) / turnover), 3) if turnover else None,
             "slow_mover_share_skus": _ratio(len(slow_rows), len(slow)),
             "slow_mover_share_value": _ratio(
                 sum((r["value"] or Decimal(0) for r in slow_rows), Decimal(0)), stocked_value
@@ -146,7 +146,12 @@ class PgKpiQueries:
             "bias_pct": round(float(row["bias_pct"]), 4) if row["bias_pct"] is not None else None,
         }
 
-    @staticmethod
-    def money() -> dict[str, Any]:
-        """Refunds and reconciliation belong to the money feature; until it is merged they are unknown."""
-        return {"refunds": None, "refund_rate": None, "unreconciled": None}
+    async def money(self, values: dict[str, Any], sales: dict[str, Any]) -> dict[str, Any]:
+        row = (await self.fetch(kpi_sql.MONEY, values))[0]
+        revenue = sales["revenue"]["amount"] if sales["revenue"] else None
+        currency = sales["revenue"]["currency"] if sales["revenue"] else None
+        return {
+            "refunds": _money(row["refunds"], currency),
+            "refund_rate": _ratio(row["refunds"], revenue),
+            "unreconciled": _money(row["unreconciled"], currency),
+        }

@@ -1,4 +1,5 @@
-"""Sales and inventory reports: grouped, interval-bucketed, compared on the same calendar days, paginated by
+"""Sales and inventory reports (refunds are shared over an order's lines by revenue; COGS per line at the cost
+of its shipments): grouped, interval-bucketed, compared on the same calendar days, paginated by
 keyset, and streamed as CSV page by page (no export is held in memory)."""
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ SHIFTS = {("previous", "day"): "1 day", ("previous", "week"): "1 week", ("previo
 # time moved forward by the shift (so a comparison lands on the bucket it is compared with).
 LINES = """
 SELECT date_trunc(:interval, (o.placed_at + :shift::interval) AT TIME ZONE 'UTC')::date AS period, {group} AS grp,
-       o.id AS order_id, l.quantity, l.quantity * l.unit_price AS revenue, o.currency
+       o.id AS order_id, l.quantity, l.quantity * l.unit_price AS revenue, o.currency, l.cogs,
+       CASE WHEN o.total > 0 THEN o.refunded * l.quantity * l.unit_price / o.total ELSE 0 END AS refunds
 FROM order_summary o JOIN order_summary_lines l ON l.order_id = o.id LEFT JOIN product_catalog p ON p.sku = l.sku
-WHERE o.placed_at >= :start - :shift::interval AND o.placed_at < :end - :shift::interval
-  AND (o.cancelled_at IS NULL OR o.cancelled_at >= :end - :shift::interval)
+WHERE o.placed_at >= :start::timestamptz - :shift::interval AND o.placed_at < :end::timestamptz - :shift::interval
+  AND (o.cancelled_at IS NULL OR o.cancelled_at >= :end::timestamptz - :shift::interval)
   AND (:channel::text IS NULL OR o.channel = :channel) AND (:category::text IS NULL OR p.category = :category)
 """
 TOTALS = (
     "SELECT period, grp, count(DISTINCT order_id) AS orders, sum(quantity)::bigint AS units, "
-    "sum(revenue) AS revenue, min(currency) AS currency FROM ({lines}) x GROUP BY period, grp"
+    "sum(revenue) AS revenue, min(currency) AS currency, sum(cogs) AS cogs, sum(refunds) AS refunds "
+    "FROM ({lines}) x GROUP BY period, grp"
 )
 
 SALES = """
@@ -64,10 +67,10 @@ def sales_item(row: Any, compare: str | None) -> dict[str, Any]:
         "orders": int(row["orders"]),
         "units": int(row["units"]),
         "revenue": _money(row["revenue"], currency),
-        "refunds": None,
-        "net_revenue": _money(row["revenue"], currency),
-        "cogs": None,
-        "margin": None,
+        "refunds": _money(row["refunds"], currency),
+        "net_revenue": _money(row["revenue"] - row["refunds"], currency),
+        "cogs": _money(row["cogs"], currency),
+        "margin": _money(row["revenue"] - row["refunds"] - row["cogs"], currency),
     }
     if compare:
         item["previous"] = (

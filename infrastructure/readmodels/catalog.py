@@ -53,6 +53,22 @@ def product_updated(cur: Cursor[Any], event: Any, position: int) -> None:
     )
 
 
+@products.on(Product.StandardCostSet)
+def product_cost_set(cur: Cursor[Any], event: Any, position: int) -> None:
+    cur.execute(
+        "UPDATE product_catalog SET unit_cost = %s, cost_currency = %s, version = %s, position = %s, updated_at = %s "
+        "WHERE id = %s",
+        (
+            Decimal(event.unit_cost),
+            event.currency,
+            event.originator_version,
+            position,
+            event.timestamp,
+            event.originator_id,
+        ),
+    )
+
+
 @warehouses.on(Warehouse.Created)
 def warehouse_registered(cur: Cursor[Any], event: Any, position: int) -> None:
     cur.execute(
@@ -79,6 +95,7 @@ def _product(row: Any) -> dict[str, Any]:
         "category": row["category"],
         "unit_price": money(row["unit_price"], row["currency"]),
         "lead_time_days": row["lead_time_days"],
+        "unit_cost": money(row["unit_cost"], row["cost_currency"]) if row["unit_cost"] is not None else None,
         "version": row["version"],
         "position": row["position"],
     }

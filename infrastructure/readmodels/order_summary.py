@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 from psycopg import Cursor
 
+from domain.costing import line_cost
 from domain.order import Order
 from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
 from infrastructure.readmodels.business_time import business_time
@@ -99,10 +100,12 @@ def allocated(cur: Cursor[Any], event: Any, position: int) -> None:
 @on(Order.Shipped)
 def shipped(cur: Cursor[Any], event: Any, position: int) -> None:
     for line in event.lines:
+        cogs = line_cost(line["quantity"], Decimal(line["unit_cost"])) if line.get("unit_cost") else Decimal(0)
         cur.execute(
-            "UPDATE order_summary_lines SET shipped = shipped + %s WHERE order_id = %s AND sku = %s",
-            (line["quantity"], event.originator_id, line["sku"]),
+            "UPDATE order_summary_lines SET shipped = shipped + %s, cogs = cogs + %s WHERE order_id = %s AND sku = %s",
+            (line["quantity"], cogs, event.originator_id, line["sku"]),
         )
+        cur.execute("UPDATE order_summary SET cogs = cogs + %s WHERE id = %s", (cogs, event.originator_id))
     cur.execute(
         "SELECT bool_and(shipped >= quantity) FROM order_summary_lines WHERE order_id = %s", (event.originator_id,)
     )
@@ -154,6 +157,20 @@ def _allocation_times(cur: Cursor[Any], event: Any, status: str) -> None:
         _stamp(cur, event, "fully_allocated_at")
 
 
+@on(Order.RefundApproved)
+def refund_approved(cur: Cursor[Any], event: Any, position: int) -> None:
+    """Money: an approved refund counts as refunded (margin = total − refunded − cogs)."""
+    cur.execute(
+        "UPDATE order_summary SET refunded = refunded + %s WHERE id = %s", (Decimal(event.amount), event.originator_id)
+    )
+    _touch(cur, event, position)
+
+
+@on(Order.RefundRequested, Order.RefundRejected)
+def refund_counted(cur: Cursor[Any], event: Any, position: int) -> None:
+    _touch(cur, event, position)
+
+
 def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:
     cur.execute(
         "SELECT coalesce(sum((a->>'quantity')::int), 0) FROM order_summary_lines, jsonb_array_elements(allocated) a "
@@ -181,7 +198,8 @@ def _json(value: Any) -> str:
 SELECT = (
     "SELECT o.*, coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, "
     "'unit_price', l.unit_price, 'allocated', l.allocated, 'backordered', l.backordered, 'shipped', l.shipped, "
-    "'returned', l.returned) ORDER BY l.line_no) FROM order_summary_lines l WHERE l.order_id = o.id), '[]') AS lines "
+    "'returned', l.returned, 'cogs', l.cogs) ORDER BY l.line_no) "
+    "FROM order_summary_lines l WHERE l.order_id = o.id), '[]') AS lines "
     "FROM order_summary o"
 )
 
@@ -200,6 +218,7 @@ def _view(row: asyncpg.Record) -> dict[str, Any]:
             {
                 **line,
                 "unit_price": money(Decimal(str(line["unit_price"])), currency),
+                "cogs": money(Decimal(str(line["cogs"])), currency),
                 "allocated": line["allocated"]
                 if isinstance(line["allocated"], list)
                 else json.loads(line["allocated"]),
@@ -208,6 +227,9 @@ def _view(row: asyncpg.Record) -> dict[str, Any]:
         ],
         "total": money(row["total"], currency),
         "paid": money(row["paid"], currency),
+        "refunded": money(row["refunded"], currency),
+        "cogs": money(row["cogs"], currency),
+        "margin": money(row["total"] - row["refunded"] - row["cogs"], currency),
         "warehouses": list(row["warehouses"]),
         "version": row["version"],
         "position": row["position"],

@@ -6,6 +6,8 @@ from infrastructure.readmodels import (
     catalog,
     customer_profile,
     order_summary,
+    reconciliation,
+    refunds,
     sales_history,
     stock_levels,
     stock_snapshots,
@@ -26,5 +28,7 @@ PROJECTIONS: dict[str, Projection] = {
         audit_timeline.projection,
         stock_snapshots.projection,  # insight
         alerts_model.projection,  # insight
+        refunds.projection,  # money
+        reconciliation.projection,  # money
     )
 }

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
 
+from domain.costing import line_cost
 from domain.replenishment import Replenishment
 from domain.stock import Stock, Transfer
-from infrastructure.readmodels.base import Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.base import Projection, decode_cursor, money, next_cursor
 
 projection = Projection("stock_levels", ("stock_levels", "stock_transfers", "replenishments"))
 on = projection.on
@@ -48,6 +50,9 @@ def moved(cur: Cursor[Any], event: Any, position: int) -> None:
         "on_hand = on_hand + %s, reserved = reserved + %s, inbound = inbound + %s, on_order = on_order + %s",
         (on_hand, reserved, inbound, on_order),
     )
+    average = getattr(event, "average_cost", None)
+    if average is not None:  # money: arrivals carry the new moving-average unit cost
+        _update(cur, event, position, "unit_cost = %s, currency = %s", (Decimal(average), event.currency))
 
 
 @on(Stock.ReplenishmentClosed)
@@ -144,9 +149,24 @@ def _view(row: Any) -> dict[str, Any]:
         "available": row["on_hand"] - row["reserved"],
         "inbound": row["inbound"] + row["on_order"],
         "policy": json.loads(policy) if isinstance(policy, str) else policy,
+        **stock_value(row["on_hand"], row["unit_cost"], row["currency"]),
         "version": row["version"],
         "position": row["position"],
     }
+
+
+def stock_value(on_hand: int, unit_cost: Decimal | None, currency: str | None) -> dict[str, Any]:
+    """`unit_cost` (moving average) and `value` (on_hand × unit_cost), null while no cost is known."""
+    if unit_cost is None or not currency:
+        return {"unit_cost": None, "value": None}
+    return {"unit_cost": cost_money(unit_cost, currency), "value": money(line_cost(on_hand, unit_cost), currency)}
+
+
+def cost_money(amount: Decimal, currency: str) -> dict[str, str]:
+    """A unit cost: two decimals, or up to four when the average needs them."""
+    text = f"{amount:.4f}".rstrip("0")
+    whole, _, fraction = text.partition(".")
+    return {"amount": f"{whole}.{fraction.ljust(2, '0')}", "currency": currency}
 
 
 async def get_stock(db: Any, sku: str, warehouse: str) -> dict[str, Any] | None:

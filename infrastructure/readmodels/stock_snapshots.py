@@ -3,8 +3,8 @@ per business day, with the day's receipts, shipments and their cost of goods.
 
 A row exists for each day with a movement; the days between carry the previous row forward, so average
 inventory over any period is a sum over rows. An event dated before later rows (a backfill) shifts those rows
-too. Value is on-hand × the moving-average unit cost carried by the stock events (`unit_cost` on receipts and
-shipments, from the money feature); while no cost is known the value is NULL, never a guess.
+too. Value is on-hand × the moving-average unit cost the stock events carry (`average_cost` on arrivals, `unit_cost`
+on shipments: the money feature's cost model, not a second one); while no cost is known the value is NULL.
 """
 
 from __future__ import annotations
@@ -48,12 +48,11 @@ def moved(cur: Cursor[Any], event: Any, _position: int) -> None:
     ).fetchone()
     if row is None:
         return
-    sku, warehouse, on_hand, average, currency = row
+    sku, warehouse, _on_hand, average, currency = row
     units, received, shipped = MOVES[type(event)](event)
+    if getattr(event, "average_cost", None) is not None:  # the money feature's moving average after an arrival
+        average, currency = Decimal(event.average_cost), getattr(event, "currency", None) or currency
     cost = _decimal(getattr(event, "unit_cost", None))
-    if cost is not None and units > 0 and received:
-        average = cost if on_hand <= 0 or average is None else (on_hand * average + units * cost) / (on_hand + units)
-        currency = getattr(event, "currency", None) or currency
     cogs = shipped * (cost if cost is not None else (average or Decimal(0)))
     cur.execute(
         "UPDATE stock_cost SET on_hand = on_hand + %s, unit_cost = %s, currency = %s WHERE id = %s",

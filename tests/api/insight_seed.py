@@ -18,13 +18,13 @@ def at(stamp: str) -> dict[str, str]:
 
 
 async def seed(api: Api, container: Container) -> dict[str, str]:
-    """Orders O1..O4 in January (O4 cancelled), O5 in February; stock of A, B (toys) and C (never sold);
-    two tickets. Returns order ids by name."""
+    """Orders O1..O4 in January (O4 cancelled), O5 in February; stock of A (cost 4.00), B (toys, 2.00) and
+    C (1.00, never sold); two tickets. Returns order ids by name."""
     await api.catalog("A", "C")
     toys = {"name": "Toy B", "category": "toys", "unit_price": money("5.00"), "lead_time_days": 5}
     assert (await api.put("/api/v1/products/B", toys)).status_code == 200
-    for sku, warehouse, quantity in (("A", "W1", 100), ("B", "W1", 10), ("C", "W2", 50)):
-        body = {"quantity": quantity, "reference": "po-1"}
+    for sku, warehouse, quantity, cost in (("A", "W1", 100, "4.00"), ("B", "W1", 10, "2.00"), ("C", "W2", 50, "1.00")):
+        body = {"quantity": quantity, "reference": "po-1", "unit_cost": money(cost)}
         response = await api.post(f"/api/v1/stock/{sku}/{warehouse}/receipts", body, **at("2026-01-01T00:00:00Z"))
         assert response.status_code == 201, response.text
     ids = {

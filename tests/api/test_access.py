@@ -85,6 +85,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): {"admin", "ops"},
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): {"admin", "ops"},
     ("PUT", "/api/v1/alert-subscriptions/{subscription_id}"): {"admin"},
+    # ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
+    ("POST", "/api/v1/orders/{order_id}/refunds"): {"admin", "ops", "finance", "support"},
+    ("POST", "/api/v1/refunds/{refund_id}/approve"): {"admin", "finance"},
+    ("POST", "/api/v1/refunds/{refund_id}/reject"): {"admin", "finance"},
+    ("GET", "/api/v1/refunds"): {"admin", "ops", "finance", "support", "auditor"},
+    ("GET", "/api/v1/refunds/{refund_id}"): {"admin", "ops", "finance", "support", "auditor"},
+    ("POST", "/api/v1/settlements"): {"admin", "finance"},
+    ("GET", "/api/v1/reconciliation/summary"): {"admin", "finance", "ops", "auditor"},
+    ("GET", "/api/v1/reconciliation/exceptions"): {"admin", "finance", "ops", "auditor"},
+    ("POST", "/api/v1/reconciliation/exceptions/{exception_id}/resolve"): {"admin", "finance"},
 }
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"

@@ -58,8 +58,13 @@ async def test_inventory_figures_come_from_the_daily_snapshots(api: Api, seeded:
     assert inventory["sell_through"] == 0.04375  # 7 units shipped ÷ (0 opening + 100 + 10 + 50 received)
     # C in W2 sold nothing over the last 60 days: 1 slow SKU × warehouse of 3 with stock
     assert inventory["slow_mover_share_skus"] == 0.333333
-    assert inventory["value"] is None  # no unit costs known on this branch: never a guess
-    assert inventory["turnover"] is None
+    assert inventory["value"] == {"amount": "444.00", "currency": "EUR"}  # A 94 × 4 + B 9 × 2 + C 50 × 1
+    assert inventory["cogs"] == {"amount": "26.00", "currency": "EUR"}  # O1: 2 × 4; O2: 4 × 4 + 1 × 2
+    # average value over 31 days: A 4 d × 400 + 3 d × 392 + 24 d × 376, B 7 d × 20 + 24 d × 18, C 31 d × 50
+    assert inventory["average_value"] == {"amount": "449.10", "currency": "EUR"}  # 13922 ÷ 31
+    assert inventory["turnover"] == 0.057894  # 26 ÷ (13922 ÷ 31)
+    assert inventory["days_of_inventory"] == 535.462  # 31 ÷ turnover
+    assert inventory["slow_mover_share_value"] == 0.112613  # C's 50 of 444
 
 
 async def test_ticket_figures_use_first_response_and_resolution_times(api: Api, seeded: dict[str, str]) -> None:

@@ -1,0 +1,1 @@
+"""Money infrastructure: the reconciliation source over the read models, runs, settings and CSV import."""
