@@ -71,9 +71,17 @@ class PgKpiQueries:
             "money": await self.money(values, sales),
         }
 
+    @staticmethod
+    def unfiltered(values: dict[str, Any]) -> bool:
+        """No warehouse or category filter: order rows alone answer (see kpi_sql.FAST_ORDERS)."""
+        return values["warehouse"] is None and values["category"] is None
+
     async def orders(self, values: dict[str, Any]) -> dict[str, Any]:
-        row = (await self.fetch(kpi_sql.ORDER_FIGURES, values))[0]
-        units = (await self.fetch(kpi_sql.FILL_UNITS, values))[0]
+        if self.unfiltered(values):
+            row = units = (await self.fetch(kpi_sql.FAST_ORDERS, values))[0]
+        else:
+            row = (await self.fetch(kpi_sql.ORDER_FIGURES, values))[0]
+            units = (await self.fetch(kpi_sql.FILL_UNITS, values))[0]
         return {
             "count": int(row["count"]),
             "placed_to_allocated_s": _percentiles(row["to_allocated"], ("p50", "p90", "p95")),
@@ -84,7 +92,7 @@ class PgKpiQueries:
         }
 
     async def sales(self, values: dict[str, Any]) -> dict[str, Any]:
-        rows = await self.fetch(kpi_sql.SALES, values)
+        rows = await self.fetch(kpi_sql.FAST_SALES if self.unfiltered(values) else kpi_sql.SALES, values)
         currencies = sorted({r["currency"] for r in rows})
         currency = currencies[0] if len(currencies) == 1 else None
         revenue = sum((r["revenue"] for r in rows), Decimal(0))

@@ -49,6 +49,10 @@ def placed(cur: Cursor[Any], event: Any, position: int) -> None:
             event.timestamp,
         ),
     )
+    cur.execute(  # insight: units of the order
+        "UPDATE order_summary SET units = %s WHERE id = %s",
+        (sum(int(line["quantity"]) for line in event.lines), event.originator_id),
+    )
     for number, line in enumerate(event.lines):
         cur.execute(
             "INSERT INTO order_summary_lines (order_id, line_no, sku, quantity, unit_price) "
@@ -149,6 +153,11 @@ def _allocation_times(cur: Cursor[Any], event: Any, status: str) -> None:
             "VALUES (%s, %s, %s, %s, %s)",
             (event.originator_id, row["sku"], row["warehouse"], row["quantity"], business_time(event)),
         )
+    cur.execute(
+        "UPDATE order_summary SET filled_24h = least(units, filled_24h + %s) "
+        "WHERE id = %s AND %s <= placed_at + interval '24 hours'",
+        (sum(int(row["quantity"]) for row in event.allocations), event.originator_id, business_time(event)),
+    )
     if event.allocations:
         _stamp(cur, event, "allocated_at")
     if event.backordered:
