@@ -42,7 +42,8 @@ FILL = [
     "'{}', 'EUR', 60, 1, i, t.ts, t.ts, t.ts + (i * 7919 %% 108000) * interval '1 second', "
     "t.ts + (i * 7919 %% 108000) * interval '1 second', t.ts + (7200 + i * 104729 %% 259200) * interval '1 second', "
     "t.ts + (7200 + i * 104729 %% 259200) * interval '1 second', "
-    "CASE WHEN i %% 20 = 0 THEN t.ts + interval '1 hour' END, 6, CASE WHEN i * 7919 %% 108000 <= 86400 THEN 6 ELSE 0 END "
+    "CASE WHEN i %% 20 = 0 THEN t.ts + interval '1 hour' END, 6, "
+    "CASE WHEN i * 7919 %% 108000 <= 86400 THEN 6 ELSE 0 END "
     "FROM generate_series(1::bigint, %(orders)s::bigint) i, "
     "LATERAL (SELECT %(start)s::timestamptz + (i::float8 / %(orders)s) * interval '365 days' AS ts) t",
     "INSERT INTO order_summary_lines (order_id, line_no, sku, quantity, unit_price, shipped) "
