@@ -10,6 +10,7 @@ from infrastructure.insight import kpi_sql
 from infrastructure.insight.binding import bind
 
 CENT = Decimal("0.01")
+WORK_MEM = "64MB"  # a year of orders' percentiles sorts in memory instead of temporary files
 
 
 def _money(amount: Decimal | None, currency: str | None) -> dict[str, Any] | None:
@@ -37,6 +38,7 @@ class PgKpiQueries:
         self.db = db
         self.slow_days = slow_days
         self.slow_units_pct = slow_units_pct
+        self.conn: Any = None
 
     def values(self, period: Period, filters: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -53,9 +55,20 @@ class PgKpiQueries:
 
     async def fetch(self, sql: str, values: dict[str, Any]) -> list[Any]:
         text, args = bind(sql, values)
-        return list(await self.db.fetch(text, *args))
+        return list(await (self.conn or self.db).fetch(text, *args))
 
     async def figures(self, period: Period, filters: dict[str, Any]) -> dict[str, Any]:
+        """Every section on one connection, in one read-only repeatable-read transaction: the figures share a
+        snapshot; percentiles sort in memory (`work_mem`)."""
+        async with self.db.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+            await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            self.conn = conn
+            try:
+                return await self._figures(period, filters)
+            finally:
+                self.conn = None
+
+    async def _figures(self, period: Period, filters: dict[str, Any]) -> dict[str, Any]:
         values = self.values(period, filters)
         sales = await self.sales(values)
         inventory = await self.inventory(values, period, sales["_currency"])
