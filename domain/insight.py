@@ -12,6 +12,7 @@ from typing import Any
 from domain.base import DomainError
 
 MAX_DAYS = 3_660
+MIN_YEAR, MAX_YEAR = 1970, 2999
 DEFINITIONS_VERSION = "1.1"
 
 
@@ -44,6 +45,8 @@ def period(start: datetime | date, end: datetime | date) -> Period:
         raise DomainError("`to` must be after `from`")
     if (finish - begin).days > MAX_DAYS:
         raise DomainError(f"a period spans at most {MAX_DAYS} days")
+    if begin.year < MIN_YEAR or finish.year > MAX_YEAR:
+        raise DomainError(f"periods lie between {MIN_YEAR} and {MAX_YEAR}")
     return Period(begin, finish)
 
 

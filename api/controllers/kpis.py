@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
-from api.params import CODE_PATTERN, Db
+from api.params import CODE_PATTERN, Db, Filter
 from api.roles import KPI_READ
 from api.runtime import runtime_of
 from application.insight import DEFINITIONS, kpis
@@ -18,9 +18,8 @@ from domain.insight import Period, period
 from infrastructure.insight.drill import drill
 from infrastructure.insight.kpis import PgKpiQueries
 
-Moment = Annotated[
-    str | None, QueryParameter(max_length=40, pattern=r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
-]
+MOMENT = r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$"
+Moment = Annotated[str | None, QueryParameter(max_length=40, pattern=MOMENT)]
 Code = Annotated[str | None, QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 Compare = Annotated[str | None, QueryParameter(pattern=r"^(previous|yoy)$")]
 Flag = Annotated[int, QueryParameter(ge=0, le=1)]
@@ -59,11 +58,11 @@ class KpiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: Db,
-        from_: Annotated[str | None, QueryParameter(query="from", max_length=40)] = None,
+        from_: Annotated[str | None, QueryParameter(query="from", max_length=40, pattern=MOMENT)] = None,
         to: Moment = None,
         channel: Code = None,
         warehouse: Code = None,
-        category: Annotated[str | None, QueryParameter(min_length=1, max_length=100)] = None,
+        category: Filter = None,
         compare: Compare = None,
         drill_: Annotated[int, QueryParameter(query="drill", ge=0, le=1)] = 0,
     ) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from api.controllers.kpis import Code, Compare, parse_period
-from api.params import DEFAULT_LIMIT, Cursor, Db, Limit
+from api.controllers.kpis import MOMENT, Code, Compare, Moment, parse_period
+from api.params import DEFAULT_LIMIT, Cursor, Db, Filter, Limit
 from api.roles import INVENTORY_REPORT, SALES_REPORT
 from api.runtime import runtime_of
 from api.security import warehouse_scope
@@ -23,8 +23,7 @@ from infrastructure.readmodels.base import decode_cursor, encode_cursor
 GroupBy = Annotated[str, QueryParameter(pattern="^(channel|category|sku|warehouse)$")]
 Interval = Annotated[str, QueryParameter(pattern="^(day|week|month)$")]
 Format = Annotated[str | None, QueryParameter(pattern="^(json|csv)$")]
-Category = Annotated[str | None, QueryParameter(min_length=1, max_length=100)]
-Moment = Annotated[str | None, QueryParameter(max_length=40)]
+Category = Filter
 SALES_COLUMNS = (
     "period",
     "group",
@@ -115,7 +114,7 @@ class ReportController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: Db,
-        from_: Annotated[str | None, QueryParameter(query="from", max_length=40)] = None,
+        from_: Annotated[str | None, QueryParameter(query="from", max_length=40, pattern=MOMENT)] = None,
         to: Moment = None,
         group_by: GroupBy = "channel",
         interval: Interval = "day",
