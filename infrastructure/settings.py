@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # thresholds of the rules. Slow movers: on hand > 0 and units sold over `slow_days` below `slow_units_pct`
     # percent of the average on hand over those days.
     shopops_alert_routes: str | None = None
-    shopops_alert_evaluate_seconds: float = Field(default=30.0, gt=0)
+    shopops_alert_evaluate_seconds: float = Field(default=30.0, ge=0)  # 0: no scheduled evaluation
     shopops_alert_spike_min_units: int = Field(default=5, ge=1)
     shopops_alert_mase_above: float = Field(default=1.5, gt=0)
     shopops_alert_sync_lag_seconds: float = Field(default=300.0, gt=0)

@@ -29,7 +29,9 @@ def thresholds(settings: Settings) -> AlertThresholds:
 
 
 def alert_evaluation_jobs(settings: Settings) -> list[JobSpec]:
-    """Periodic: one evaluation per time slot (the ledger's key makes each slot run once)."""
+    """Periodic: one evaluation per time slot (the ledger's key makes each slot run once); 0 s: none."""
+    if not settings.shopops_alert_evaluate_seconds:
+        return []
     slot = int(time.time() // settings.shopops_alert_evaluate_seconds)
     return [JobSpec("alert_evaluate", str(slot))]
 

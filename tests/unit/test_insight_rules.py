@@ -91,3 +91,12 @@ def test_deltas_are_relative_changes_with_the_figures_nesting() -> None:
     now = {"orders": {"count": 3}, "sales": {"revenue": {"amount": "150.00", "currency": "EUR"}}}
     before = {"orders": {"count": 4}, "sales": {"revenue": {"amount": "100.00", "currency": "EUR"}}}
     assert deltas(now, before) == {"orders": {"count": -25.0}, "sales": {"revenue": 50.0}}
+
+
+def test_alert_evaluation_is_scheduled_once_per_slot_and_can_be_turned_off() -> None:
+    from infrastructure.settings import Settings  # noqa: PLC0415 - only this test needs the settings
+    from workers.insight import alert_evaluation_jobs  # noqa: PLC0415
+
+    [job] = alert_evaluation_jobs(Settings(shopops_alert_evaluate_seconds=30))
+    assert job.kind == "alert_evaluate"
+    assert alert_evaluation_jobs(Settings(shopops_alert_evaluate_seconds=0)) == []
