@@ -25,11 +25,13 @@ from api.allow import AllowMiddleware
 from api.body import strict_body
 from api.controllers.after_sales import AfterSalesController
 from api.controllers.agents import AgentController
+from api.controllers.alerts import AlertController, AlertSubscriptionController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
 from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
+from api.controllers.dashboard import DashboardController
 from api.controllers.forecasts import (
     ClearanceController,
     ForecastAccuracyController,
@@ -38,10 +40,12 @@ from api.controllers.forecasts import (
     SalesHistoryController,
 )
 from api.controllers.health import HealthController
+from api.controllers.kpis import KpiController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
 from api.controllers.refunds import RefundController
+from api.controllers.reports import ReportController
 from api.controllers.settlements import SettlementController
 from api.controllers.stock import StockController
 from api.controllers.tickets import TicketController
@@ -77,6 +81,10 @@ CONTROLLERS = [
     SalesHistoryController,
     ClearanceController,
     ChannelController,
+    KpiController,  # insight
+    ReportController,
+    AlertController,
+    AlertSubscriptionController,
     RefundController,  # money
     SettlementController,  # money
     AfterSalesController,  # money
@@ -140,7 +148,7 @@ def create_app(container: Container) -> Litestar:
         stores["webhook_rate_limit"] = shared.with_namespace("webhooks")
     app = Litestar(
         stores=stores,
-        route_handlers=[_api_router(), HealthController, docs_assets()],
+        route_handlers=[_api_router(), HealthController, DashboardController, docs_assets()],
         state=State({"runtime": Runtime(container, limiter)}),
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, PROMETHEUS.middleware, SecurityHeadersMiddleware, AllowMiddleware],

@@ -46,6 +46,13 @@ UNMASKED_CONTACT = frozenset({"admin"})
 # Orders also show it to ops, who fix addresses and talk to carriers.
 ORDER_CONTACT_UNMASKED = UNMASKED_CONTACT | {"ops"}
 
+# ---- insight (issue 12), reliability.md "Role matrix — v1.1 additions" ----
+KPI_READ = allow("admin", "ops", "finance", "auditor", "support")  # support: the ticket figures only
+SALES_REPORT = allow("admin", "ops", "finance", "auditor")
+INVENTORY_REPORT = allow("admin", "ops", "finance", "auditor", "warehouse")  # warehouse: its own warehouses
+ALERT_READ = allow("admin", "ops", "auditor", "warehouse", "support", "finance")  # each sees its departments' kinds
+ALERT_WRITE = allow("admin", "ops")
+ALERT_SUBSCRIBE = allow("admin")
 # ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
 REFUND_REQUEST = allow("admin", "ops", "finance", "support")  # support: only with a ticket it holds
 REFUND_DECIDE = allow("admin", "finance")  # never the requester (four-eyes, in the domain)

@@ -24,6 +24,7 @@ from litestar.exceptions import ClientException, ServiceUnavailableException, Va
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.business_time import stated_business_time
 from api.security import Principal
 from application.base import Result
 from application.shopops import ShopOps
@@ -104,7 +105,11 @@ def request_id(scope: Scope) -> str:
 
 async def provide_commands(request: ApiRequest) -> Commands:
     user = request.user
-    meta = Meta(actor=Actor(id=user.username, role=user.primary_role), correlation_id=request_id(request.scope))
+    meta = Meta(
+        actor=Actor(id=user.username, role=user.primary_role),
+        correlation_id=request_id(request.scope),
+        business_time=stated_business_time(request.headers.get("x-business-time"), user.roles),
+    )
     return Commands(runtime_of(request), meta, request.scope)
 
 

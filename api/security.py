@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 import jwt
 from litestar import Litestar
@@ -92,20 +93,36 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            scope["user"] = self._authenticate(scope)
+            scope["user"] = self._authenticate(scope, query_token_allowed(handler))
         except NotAuthorizedException as error:
             await send_response(send, problem_for(error))
             return
         await self.app(scope, receive, send)
 
     @staticmethod
-    def _authenticate(scope: Scope) -> Principal:
+    def _authenticate(scope: Scope, query_token: bool = False) -> Principal:
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        if not header and query_token:  # EventSource cannot send headers: see QUERY_TOKEN_OPT
+            header = f"Bearer {token_from_query(scope)}"
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("a bearer token is required")
         settings: Settings = scope["app"].state.runtime.settings
         return read_token(settings, token.strip())
+
+
+QUERY_TOKEN_OPT = "query_token"  # noqa: S105 - an option name, not a secret
+"""Route opt: the bearer token may come as `?access_token=` (only event streams, which browsers open
+with EventSource and cannot give headers)."""
+
+
+def query_token_allowed(handler: Any) -> bool:
+    return handler is not None and bool(handler.opt.get(QUERY_TOKEN_OPT, False))
+
+
+def token_from_query(scope: Scope) -> str:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("access_token", [""])
+    return values[0]
 
 
 @dataclass(frozen=True)

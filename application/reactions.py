@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.alert import Alert
 from domain.order import Order
 from domain.settlement import Settlement
 from domain.stock import Stock
@@ -57,6 +58,13 @@ def when_agent_available_assign_waiting(event: Any) -> list[JobSpec]:
     return [JobSpec("assign_waiting", str(event.originator_id))]
 
 
+def when_alert_changes_notify(event: Any) -> list[JobSpec]:
+    """Push the alert's change to the subscribed webhooks (insight): one fan-out job per change."""
+    alert_id = str(event.originator_id)
+    key = f"{alert_id}:{event.originator_version}"
+    return [JobSpec("alert_notify", key, {"alert_id": alert_id, "version": event.originator_version})]
+
+
 def when_settlement_imported_reconcile(event: Any) -> list[JobSpec]:
     """Money: a payout the importing request could not reconcile (crash, timeout) is reconciled by a worker."""
     settlement_id = str(event.originator_id)
@@ -87,6 +95,9 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Agent.Created: (ASSIGN,),
     Agent.Updated: (ASSIGN,),
     Agent.TicketReleased: (ASSIGN,),
+    Alert.Raised: (when_alert_changes_notify,),  # insight
+    Alert.Acknowledged: (when_alert_changes_notify,),
+    Alert.Resolved: (when_alert_changes_notify,),
     Settlement.Created: (when_settlement_imported_reconcile,),  # money
 }
 

@@ -8,6 +8,7 @@ version conflict a bounded number of times; creation uses deterministic ids so c
 from __future__ import annotations
 
 from application.after_sales import AfterSalesCommands
+from application.alerts import AlertCommands
 from application.base import Result
 from application.catalog import CatalogCommands
 from application.orders import OrderCommands
@@ -29,6 +30,7 @@ class ShopOps(
     AfterSalesCommands,  # money (before RefundCommands: it extends the refund hook)
     RefundCommands,  # money
     SettlementCommands,  # money
+    AlertCommands,  # insight
 ):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from application.errors import NotFoundError
 from application.shopops import ShopOps
+from cli.demo_history import SLOW_MOVER, raise_demo_alert, ticket_history
 from domain.base import Actor, DomainError, Meta
+from domain.costing import Cost
 from domain.order import order_id
 
 ACTOR = Actor(id="demo-loader", role="admin", kind="system")
@@ -58,26 +60,30 @@ def already_loaded(app: ShopOps) -> bool:
     return True
 
 
-def load_demo(app: ShopOps, orders: int = 40, seed: int = 7) -> bool:
-    """Load the demo once; returns False when it was already there."""
+def load_demo(app: ShopOps, orders: int = 180, seed: int = 7, days: int = 120) -> bool:
+    """Load the demo once (a few months of history, with costs); returns False when it was already there."""
     if already_loaded(app):
         return False
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    start = now - timedelta(days=28)
+    start = now - timedelta(days=days)
     for code, name, region in WAREHOUSES:
         app.put_warehouse(code, name, region, _meta(start))
-    for sku, name, category, price in PRODUCTS:
-        app.put_product(sku, name, category, Decimal(price), "EUR", rng.choice([3, 5, 7, 10]), _meta(start))
+    for sku, name, category, price in [*PRODUCTS, SLOW_MOVER]:
+        cost = Cost(Decimal(price) * Decimal("0.45"), "EUR")  # standard cost: what receipts enter the average at
+        app.put_product(sku, name, category, Decimal(price), "EUR", rng.choice([3, 5, 7, 10]), _meta(start), cost)
         for code, _, _ in WAREHOUSES:
-            app.receive_stock(sku, code, rng.randint(5, 60), f"PO-{sku}-{code}", _meta(start))
+            app.receive_stock(sku, code, rng.randint(20, 90), f"PO-{sku}-{code}", _meta(start))
         app.set_stock_policy(
             sku,
             "BER",
             {"safety_factor": "0.5", "lead_time_days": 5, "review_days": 7, "min_order_qty": 20},
             _meta(start),
         )
-    placed = [_place(app, rng, i, start + timedelta(hours=i * 16)) for i in range(1, orders + 1)]
+    step = timedelta(days=days) / (orders + 1)
+    placed = [
+        _place(app, rng, i, start + step * i + timedelta(minutes=rng.randint(0, 600))) for i in range(1, orders + 1)
+    ]
     _fulfil(app, rng, placed, now)
     for code, name, skills in (
         ("li.wei", "Li Wei", ["shipping", "refund", "return"]),
@@ -87,6 +93,8 @@ def load_demo(app: ShopOps, orders: int = 40, seed: int = 7) -> bool:
         app.put_agent(code, name, skills, 8, True, _meta(now))
     for number, (subject, body) in enumerate(TICKETS, start=1):
         app.open_ticket(f"cust-{number:03d}", None, "email", subject, body, _meta(now - timedelta(hours=number)))
+    ticket_history(app, rng, TICKETS, start, now, _meta)
+    raise_demo_alert(app, _meta(now))
     return True
 
 
@@ -109,20 +117,23 @@ def _place(app: ShopOps, rng: random.Random, number: int, at: datetime) -> tuple
 
 
 def _fulfil(app: ShopOps, rng: random.Random, placed: list[tuple[object, datetime]], now: datetime) -> None:
-    """Older orders move on: allocated, paid, most shipped and delivered, a few cancelled or returned."""
+    """Older orders move on: allocated within hours, paid, most shipped a day or two later and delivered,
+    a few cancelled (each step at its own business time, so processing times vary)."""
     codes = [w[0] for w in WAREHOUSES]
     for oid, at in placed:
-        meta = _meta(min(now, at + timedelta(hours=2)))
+        allocated = min(now, at + timedelta(minutes=rng.randint(5, 1800)))
+        shipped = allocated + timedelta(minutes=rng.randint(120, 4000))
         try:
-            if rng.random() < 0.1:
-                app.cancel_order(oid, "customer changed their mind", meta)  # type: ignore[arg-type]
+            if rng.random() < 0.08:
+                app.cancel_order(oid, "customer changed their mind", _meta(allocated))  # type: ignore[arg-type]
                 continue
-            order = app.allocate_order(oid, codes, ["BER"], meta).aggregate  # type: ignore[arg-type]
-            app.record_payment(oid, Decimal(order.total), "EUR", f"PSP-{str(oid)[:8]}", meta)  # type: ignore[arg-type]
-            if at > now - timedelta(days=3) or order.status != "allocated":
+            order = app.allocate_order(oid, codes, ["BER"], _meta(allocated)).aggregate  # type: ignore[arg-type]
+            app.record_payment(oid, Decimal(order.total), "EUR", f"PSP-{str(oid)[:8]}", _meta(allocated))  # type: ignore[arg-type]
+            if shipped > now - timedelta(days=1) or order.status != "allocated":
                 continue
             for warehouse in sorted({w for by in order.allocations.values() for w in by}):
-                app.ship_order(oid, warehouse, "DHL", f"JD{rng.randint(10**9, 10**10)}", None, meta)  # type: ignore[arg-type]
-            app.deliver_order(oid, meta)  # type: ignore[arg-type]
+                tracking = f"JD{rng.randint(10**9, 10**10)}"
+                app.ship_order(oid, warehouse, "DHL", tracking, None, _meta(shipped))  # type: ignore[arg-type]
+            app.deliver_order(oid, _meta(min(now, shipped + timedelta(days=rng.randint(1, 4)))))  # type: ignore[arg-type]
         except DomainError:
             continue

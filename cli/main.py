@@ -134,7 +134,7 @@ def relay() -> None:
 @main.command()
 @click.option(
     "--queues",
-    default="dispatch,tickets,reorder,outbound,forecasts",
+    default="dispatch,tickets,reorder,alerts,outbound,money,forecasts",
     show_default=True,
     help="Comma-separated queues this worker consumes (one queue per kind of work).",
 )

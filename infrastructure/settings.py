@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from application.shopops import ShopOps
+from domain.alerts import routes as alert_routes
 from domain.base import DomainError
 from domain.clearance import ClearancePolicies
 from domain.routing import RoutingPolicy
@@ -83,6 +84,17 @@ class Settings(BaseSettings):
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see domain/clearance.py).
     shopops_clearance_policy: dict[str, Any] = Field(default_factory=dict)
+    # ---- insight (issue 12) ----
+    # Alerts: JSON {kind: [role...]} over the default routes (domain/alerts.py); how often rules are evaluated;
+    # thresholds of the rules. Slow movers: on hand > 0 and units sold over `slow_days` below `slow_units_pct`
+    # percent of the average on hand over those days.
+    shopops_alert_routes: dict[str, list[str]] = Field(default_factory=dict)
+    shopops_alert_evaluate_seconds: float = Field(default=30.0, ge=0)  # 0: no scheduled evaluation
+    shopops_alert_spike_min_units: int = Field(default=5, ge=1)
+    shopops_alert_mase_above: float = Field(default=1.5, gt=0)
+    shopops_alert_sync_lag_seconds: float = Field(default=300.0, gt=0)
+    shopops_slow_days: int = Field(default=60, ge=1, le=730)
+    shopops_slow_units_pct: float = Field(default=1.0, ge=0)
 
     # ---- money (issue 10) ----
     # Refunds strictly above this amount (in the order's currency) wait for a second person's approval.
@@ -126,6 +138,12 @@ class Settings(BaseSettings):
             ClearancePolicies.from_config(value)
         except (DomainError, TypeError) as error:
             raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("shopops_alert_routes")
+    @classmethod
+    def _alert_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        alert_routes(value)  # refuses unknown alert kinds
         return value
 
     @field_validator("shopops_triage_rules")

@@ -44,6 +44,17 @@ if ! redis_ok "$TEST_REDIS_URL"; then
   sleep 0.5; redis_ok "$TEST_REDIS_URL"
 fi
 
+# The dashboard's browser tests (tests/browser) drive Debian's headless Chromium through its chromedriver.
+if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium and chromium-driver from the system's packages (browser tests)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "FATAL: the browser tests need /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+fi
+
 set +e
 "$PY" -m pytest "$@"
 status=$?

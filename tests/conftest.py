@@ -21,6 +21,8 @@ from infrastructure.settings import Settings
 
 # The nightly forecast refresh would add jobs to every relay a test starts; tests that want it turn it on.
 os.environ.setdefault("SHOPOPS_FORECAST_REFRESH_AT", "")
+# Likewise the scheduled alert evaluation (tests of alerts evaluate on purpose).
+os.environ.setdefault("SHOPOPS_ALERT_EVALUATE_SECONDS", "0")
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Every table in schema public but yoyo's bookkeeping: data tables are emptied between tests by `clean_db`,

@@ -17,6 +17,7 @@ from infrastructure.settings import Settings
 from workers.actors import ACTORS, install_fault_injection
 from workers.broker import broker
 from workers.forecasts import scheduled_refresh
+from workers.insight import alert_evaluation_jobs
 from workers.money import unmatched_payment_jobs
 from workers.runtime import get_runtime
 from workers.tickets import sla_breach_jobs
@@ -57,6 +58,7 @@ def run_relay(stop: threading.Event) -> None:
         periodic=[
             lambda: sla_breach_jobs(runtime.pool),
             lambda: scheduled_refresh(settings),
+            lambda: alert_evaluation_jobs(settings),
             lambda: unmatched_payment_jobs(settings),  # money
         ],
     )

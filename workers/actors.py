@@ -15,6 +15,7 @@ from infrastructure.jobs.ledger import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
+from workers.insight import deliver, evaluate, notify
 from workers.money import check_unmatched_payments, reconcile_settlement
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
@@ -31,6 +32,9 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "reorder": reorder,
     "forecast_refresh": refresh_forecasts,
     "forecast_batch": forecast_batch,
+    "alert_evaluate": evaluate,  # insight
+    "alert_notify": notify,
+    "alert_webhook": deliver,
     "reconcile": reconcile_settlement,  # money
     "unmatched_payments": check_unmatched_payments,  # money
 }

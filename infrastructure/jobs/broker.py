@@ -34,7 +34,9 @@ QUEUES: dict[str, Queue] = {
         Queue("dispatch", time_limit_ms=60_000, priority=0),
         Queue("tickets", time_limit_ms=60_000, priority=10),
         Queue("reorder", time_limit_ms=120_000, priority=20),
+        Queue("alerts", time_limit_ms=60_000, priority=25),
         Queue("outbound", time_limit_ms=120_000, priority=30),
+        Queue("money", time_limit_ms=300_000, priority=35),
         Queue("forecasts", time_limit_ms=900_000, priority=40),
     )
 }
@@ -50,11 +52,20 @@ KIND_QUEUES: dict[str, str] = {
     "reorder": "reorder",
     "forecast_refresh": "forecasts",
     "forecast_batch": "forecasts",
+    "alert_evaluate": "alerts",
+    "alert_notify": "alerts",
+    "alert_webhook": "outbound",
+    "reconcile": "money",
+    "unmatched_payments": "money",
 }
 
 # Worker lanes: queues that share one Dramatiq worker (and its threads) inside a worker process. Long work
 # gets a lane of its own, so it can occupy only its own threads.
-LANES: tuple[tuple[str, ...], ...] = (("dispatch", "tickets", "reorder"), ("outbound",), ("forecasts",))
+LANES: tuple[tuple[str, ...], ...] = (
+    ("dispatch", "tickets", "reorder", "alerts", "money"),
+    ("outbound",),
+    ("forecasts",),
+)
 
 
 class JobRef(int):

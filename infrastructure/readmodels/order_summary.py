@@ -15,8 +15,9 @@ from psycopg import Cursor
 from domain.costing import line_cost
 from domain.order import Order, status_after_allocation, status_after_return, status_after_shipment
 from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.business_time import business_time
 
-projection = Projection("order_summary", ("order_summary_lines", "order_summary"))
+projection = Projection("order_summary", ("order_summary_allocations", "order_summary_lines", "order_summary"))
 on = projection.on
 
 
@@ -44,9 +45,13 @@ def placed(cur: Cursor[Any], event: Any, position: int) -> None:
             Decimal(event.total),
             event.originator_version,
             position,
-            event.timestamp,
+            business_time(event),
             event.timestamp,
         ),
+    )
+    cur.execute(  # insight: units of the order
+        "UPDATE order_summary SET units = %s WHERE id = %s",
+        (sum(int(line["quantity"]) for line in event.lines), event.originator_id),
     )
     for number, line in enumerate(event.lines):
         cur.execute(
@@ -64,11 +69,13 @@ def paid(cur: Cursor[Any], event: Any, position: int) -> None:
 
 @on(Order.Cancelled)
 def cancelled(cur: Cursor[Any], event: Any, position: int) -> None:
+    _stamp(cur, event, "cancelled_at")
     _touch(cur, event, position, "cancelled")
 
 
 @on(Order.Delivered)
 def delivered(cur: Cursor[Any], event: Any, position: int) -> None:
+    _stamp(cur, event, "delivered_at")
     _touch(cur, event, position, "delivered")
 
 
@@ -89,6 +96,7 @@ def allocated(cur: Cursor[Any], event: Any, position: int) -> None:
     warehouses = sorted({row["warehouse"] for row in event.allocations})
     status = status_after_allocation(bool(backordered), _allocated_units(cur, event.originator_id))
     _add_warehouses(cur, event.originator_id, warehouses)
+    _allocation_times(cur, event, status)
     _touch(cur, event, position, status)
 
 
@@ -106,6 +114,9 @@ def shipped(cur: Cursor[Any], event: Any, position: int) -> None:
     )
     row = cur.fetchone()
     _add_warehouses(cur, event.originator_id, [event.warehouse])
+    _stamp(cur, event, "first_shipped_at")
+    if row and row[0]:
+        _stamp(cur, event, "shipped_at")
     _touch(cur, event, position, status_after_shipment(fully_shipped=bool(row and row[0])))
 
 
@@ -123,6 +134,37 @@ def returned(cur: Cursor[Any], event: Any, position: int) -> None:
     )
     row = cur.fetchone()
     _touch(cur, event, position, status_after_return(row[0], fully_returned=bool(row[1])) if row else None)
+
+
+# ---- lifecycle business times (insight) ----------------------------------------------------------------
+
+
+def _stamp(cur: Cursor[Any], event: Any, column: str) -> None:
+    """Set a lifecycle time once: the first event that reached it."""
+    cur.execute(
+        f"UPDATE order_summary SET {column} = coalesce({column}, %s) WHERE id = %s",  # noqa: S608 - fixed names
+        (business_time(event), event.originator_id),
+    )
+
+
+def _allocation_times(cur: Cursor[Any], event: Any, status: str) -> None:
+    for row in event.allocations:
+        cur.execute(
+            "INSERT INTO order_summary_allocations (order_id, sku, warehouse, quantity, allocated_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (event.originator_id, row["sku"], row["warehouse"], row["quantity"], business_time(event)),
+        )
+    cur.execute(
+        "UPDATE order_summary SET filled_24h = least(units, filled_24h + %s) "
+        "WHERE id = %s AND %s <= placed_at + interval '24 hours'",
+        (sum(int(row["quantity"]) for row in event.allocations), event.originator_id, business_time(event)),
+    )
+    if event.allocations:
+        _stamp(cur, event, "allocated_at")
+    if event.backordered:
+        _stamp(cur, event, "backordered_at")
+    if status == "allocated":
+        _stamp(cur, event, "fully_allocated_at")
 
 
 @on(Order.RefundApproved)

@@ -10,8 +10,10 @@ from infrastructure.readmodels import (
     refunds,
     sales_history,
     stock_levels,
+    stock_snapshots,
     ticket_queue,
 )
+from infrastructure.readmodels import alerts as alerts_model
 from infrastructure.readmodels.base import Projection
 
 PROJECTIONS: dict[str, Projection] = {
@@ -25,6 +27,8 @@ PROJECTIONS: dict[str, Projection] = {
         customer_profile.projection,
         sales_history.projection,
         audit_timeline.projection,
+        stock_snapshots.projection,  # insight
+        alerts_model.projection,  # insight
         refunds.projection,  # money
         reconciliation.projection,  # money
         after_sales.projection,  # money

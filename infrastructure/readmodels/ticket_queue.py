@@ -11,6 +11,7 @@ from psycopg import Cursor
 
 from domain.ticket import Agent, Ticket, sla_deadlines
 from infrastructure.readmodels.base import Pool, Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.business_time import business_time
 
 projection = Projection("ticket_queue", ("ticket_queue", "ticket_agents"))
 on = projection.on
@@ -26,7 +27,7 @@ def _touch(cur: Cursor[Any], event: Any, position: int, assignments: str = "", p
 
 @on(Ticket.Created)
 def opened(cur: Cursor[Any], event: Any, position: int) -> None:
-    first_due, resolution_due = sla_deadlines(event.timestamp, "normal")
+    first_due, resolution_due = sla_deadlines(business_time(event), "normal")
     cur.execute(
         "INSERT INTO ticket_queue (id, status, category, priority, customer_id, order_id, channel, subject, "
         "opened_at, first_response_due, resolution_due, version, position, updated_at) "
@@ -37,7 +38,7 @@ def opened(cur: Cursor[Any], event: Any, position: int) -> None:
             event.order_id,
             event.channel,
             event.subject,
-            event.timestamp,
+            business_time(event),
             first_due,
             resolution_due,
             event.originator_version,
@@ -56,7 +57,7 @@ def replied(cur: Cursor[Any], event: Any, position: int) -> None:
             position,
             "status = 'waiting_customer', first_response_at = coalesce(first_response_at, "
             "%s), waiting_since = coalesce(waiting_since, %s)",
-            (event.timestamp, event.timestamp),
+            (business_time(event), business_time(event)),
         )
     else:
         _resume_clock(cur, event)
@@ -68,7 +69,7 @@ def _resume_clock(cur: Cursor[Any], event: Any) -> None:
         "UPDATE ticket_queue SET paused_seconds = paused_seconds + extract(epoch FROM %s - waiting_since), "
         "resolution_due = resolution_due + (%s - waiting_since), waiting_since = NULL "
         "WHERE id = %s AND waiting_since IS NOT NULL",
-        (event.timestamp, event.timestamp, event.originator_id),
+        (business_time(event), business_time(event), event.originator_id),
     )
 
 
@@ -86,7 +87,7 @@ def assigned(cur: Cursor[Any], event: Any, position: int) -> None:
 @on(Ticket.Resolved)
 def resolved(cur: Cursor[Any], event: Any, position: int) -> None:
     _resume_clock(cur, event)
-    _touch(cur, event, position, "status = 'resolved', resolved_at = %s", (event.timestamp,))
+    _touch(cur, event, position, "status = 'resolved', resolved_at = %s", (business_time(event),))
 
 
 @on(Ticket.Reopened)

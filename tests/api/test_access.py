@@ -75,6 +75,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/forecast-accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/sales-history/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/clearance-suggestions"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    # insight (v1.1): KPIs, reports, alerts
+    ("GET", "/api/v1/kpis"): {"admin", "ops", "finance", "auditor", "support"},
+    ("GET", "/api/v1/kpis/definitions"): {"admin", "ops", "finance", "auditor", "support"},
+    ("GET", "/api/v1/reports/sales"): {"admin", "ops", "finance", "auditor"},
+    ("GET", "/api/v1/reports/inventory"): {"admin", "ops", "finance", "auditor", "warehouse"},
+    ("GET", "/api/v1/alerts"): ANY - {"integration"},
+    ("GET", "/api/v1/alerts/stream"): ANY - {"integration"},
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): {"admin", "ops"},
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): {"admin", "ops"},
+    ("PUT", "/api/v1/alert-subscriptions/{subscription_id}"): {"admin"},
     # ---- v1.1 money (reliability.md "Role matrix — v1.1 additions") ----
     ("POST", "/api/v1/orders/{order_id}/refunds"): {"admin", "ops", "finance", "support"},
     ("POST", "/api/v1/refunds/{refund_id}/approve"): {"admin", "finance"},
@@ -95,8 +105,10 @@ PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
 
 
 def concrete(path: str) -> str:
-    """Fill path parameters: UUIDs where the route wants one, a warehouse-like code elsewhere."""
-    return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDER_ID if m.group(1).endswith("_id") else "X1", path)
+    """Fill path parameters: UUIDs where the route wants one, a warehouse-like code elsewhere (and end the
+    alert stream at once)."""
+    filled = re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDER_ID if m.group(1).endswith("_id") else "X1", path)
+    return f"{filled}?max_seconds=0" if path.endswith("/alerts/stream") else filled
 
 
 async def operations(api: Api) -> list[tuple[str, str]]:

@@ -80,6 +80,9 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_or_schema_violation(
                 "--header",
                 f"Authorization: Bearer {token.json()['access_token']}",
                 "--no-color",
+                # the alert event stream answers for minutes by design (no request/response to check)
+                "--exclude-path",
+                "/api/v1/alerts/stream",
             ],
             capture_output=True,
             text=True,

@@ -60,3 +60,4 @@ def test_a_payment_first_channel_waits_until_paid_in_full() -> None:
 def test_other_channels_never_wait_for_payment() -> None:
     assert not POLICY.waits_for_payment("web", Decimal("0"), Decimal("100.00"))
     assert not RoutingPolicy().waits_for_payment("b2b", Decimal("0"), Decimal("100.00"))
+

@@ -1,0 +1,1 @@
+"""Insight: KPIs, reports, alert facts, subscriptions and their signed pushes."""
