@@ -14,23 +14,26 @@ products = Projection("product_catalog", ("product_catalog",))
 warehouses = Projection("warehouse_list", ("warehouse_list",))
 
 
+def _product_fields(event: Any, position: int) -> tuple[Any, ...]:
+    """The columns a registration and an update both write, in the order the statements name them."""
+    return (
+        event.name,
+        event.category,
+        Decimal(event.unit_price),
+        event.currency,
+        event.lead_time_days,
+        event.originator_version,
+        position,
+        event.timestamp,
+    )
+
+
 @products.on(Product.Created)
 def product_registered(cur: Cursor[Any], event: Any, position: int) -> None:
     cur.execute(
-        "INSERT INTO product_catalog (id, sku, name, category, unit_price, currency, lead_time_days, version, "
-        "position, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            event.originator_id,
-            event.sku,
-            event.name,
-            event.category,
-            Decimal(event.unit_price),
-            event.currency,
-            event.lead_time_days,
-            event.originator_version,
-            position,
-            event.timestamp,
-        ),
+        "INSERT INTO product_catalog (name, category, unit_price, currency, lead_time_days, version, "
+        "position, updated_at, id, sku) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (*_product_fields(event, position), event.originator_id, event.sku),
     )
 
 
@@ -39,17 +42,7 @@ def product_updated(cur: Cursor[Any], event: Any, position: int) -> None:
     cur.execute(
         "UPDATE product_catalog SET name = %s, category = %s, unit_price = %s, currency = %s, lead_time_days = %s, "
         "version = %s, position = %s, updated_at = %s WHERE id = %s",
-        (
-            event.name,
-            event.category,
-            Decimal(event.unit_price),
-            event.currency,
-            event.lead_time_days,
-            event.originator_version,
-            position,
-            event.timestamp,
-            event.originator_id,
-        ),
+        (*_product_fields(event, position), event.originator_id),
     )
 
 
