@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
     shopops_clearance_policy: str | None = None
+    # Ticket classifier: retrained once a day at this UTC time ("HH:MM"; empty: never) from the categories
+    # agents confirmed or corrected. Reply drafts: a JSON file replacing the shipped templates.
+    shopops_ticket_retrain_at: str = "03:00"
+    shopops_reply_templates: str | None = None
 
     def channel_secret(self, channel: str) -> bytes | None:
         secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")

@@ -16,7 +16,8 @@ from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
-from workers.tickets import assign_waiting, escalate, triage_ticket
+from workers.ticket_models import RETRAIN
+from workers.tickets import assign_waiting, escalate, retrain_ticket_model, triage_ticket
 
 log = logging.getLogger("shopops.worker")
 
@@ -29,6 +30,7 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "reorder": reorder,
     "forecast_refresh": refresh_forecasts,
     "forecast_batch": forecast_batch,
+    RETRAIN: retrain_ticket_model,
 }
 
 RETRY_DELAY_MS = 1000

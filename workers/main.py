@@ -17,7 +17,8 @@ from workers.actors import run_job
 from workers.broker import broker
 from workers.forecasts import scheduled_refresh
 from workers.runtime import get_runtime
-from workers.tickets import sla_breach_jobs
+from workers.ticket_models import scheduled_retrain
+from workers.tickets import sla_breach_jobs, warm_classifier
 
 
 def _stop_on_signals() -> threading.Event:
@@ -44,7 +45,11 @@ def run_relay(stop: threading.Event) -> None:
         enqueuer(broker),
         sweep_seconds=settings.shopops_relay_sweep_seconds,
         stale_seconds=settings.shopops_relay_stale_seconds,
-        periodic=[lambda: sla_breach_jobs(runtime.pool), lambda: scheduled_refresh(settings)],
+        periodic=[
+            lambda: sla_breach_jobs(runtime.pool),
+            lambda: scheduled_refresh(settings),
+            lambda: scheduled_retrain(settings),
+        ],
     )
     relay.run(stop)
 
@@ -55,6 +60,8 @@ def main(argv: list[str]) -> int:
     threads = get_settings().shopops_worker_threads
     stop = _stop_on_signals()
     worker = start_worker(threads) if role in ("worker", "inprocess") else None
+    if worker is not None:  # the classifier trains at start, so the first ticket does not wait for it
+        threading.Thread(target=warm_classifier, name="classifier-warm-up", daemon=True).start()
     if role in ("relay", "inprocess"):
         run_relay(stop)
     else:

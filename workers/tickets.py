@@ -1,9 +1,11 @@
 """Ticket triage: classify and prioritise new tickets, assign them, give waiting tickets to agents who come
-online or free up, and escalate SLA breaches. Every decision is recorded on the ticket with its inputs."""
+online or free up, escalate SLA breaches, and retrain the classifier. Every decision is recorded on the ticket
+with its inputs (for the category: the model or the rules, and their version and confidence)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from decimal import Decimal
 from typing import Any
@@ -14,7 +16,10 @@ from domain.base import Actor, Meta
 from domain.triage import DEFAULT_RULES, classify
 from infrastructure.jobs import Job
 from infrastructure.work_queries import Pool, agent_codes, breached_tickets, recent_ticket_count, waiting_tickets
-from workers.runtime import Runtime
+from workers.runtime import Runtime, get_runtime
+from workers.ticket_models import registry
+
+log = logging.getLogger("shopops.worker")
 
 TRIAGE = Actor(id="tickets", role="worker", kind="worker")
 
@@ -37,17 +42,34 @@ def triage_ticket(runtime: Runtime, job: Job) -> dict[str, Any]:
     runtime.wait_for_projection("ticket_queue", job.cause_position)
     ticket = app.ticket(UUID(job.payload["ticket_id"]))
     order = app.order(UUID(ticket.order_id)) if ticket.order_id else None
-    decision = classify(
+    rules = triage_rules()
+    by_rules = classify(
         ticket.subject,
         ticket.body,
         order_total=Decimal(order.total) if order else None,
         order_status=order.status if order else None,
         recent_tickets=recent_ticket_count(runtime.pool, ticket.customer_id, str(ticket.id)),
-        rules=triage_rules(),
+        rules=rules,
     )
+    decision = registry(runtime, rules).classify(ticket.subject, ticket.body, by_rules)
     app.classify_ticket(ticket.id, decision, job_meta(job))
     assigned = app.auto_assign_ticket(ticket.id, agent_codes(runtime.pool), job_meta(job)).aggregate.assignee
-    return {"category": decision.category, "priority": decision.priority, "assignee": assigned}
+    return {
+        "category": decision.category,
+        "priority": decision.priority,
+        "assignee": assigned,
+        "model": decision.model,
+        "version": decision.version,
+    }
+
+
+def retrain_ticket_model(runtime: Runtime, job: Job) -> dict[str, Any]:
+    """Learn from the agents' confirmed and corrected categories; this process switches to the new version at
+    once, every other worker process on its next ticket."""
+    models = registry(runtime, triage_rules())
+    result = models.retrain(job.id)
+    models.current()
+    return result
 
 
 def assign_waiting(runtime: Runtime, job: Job) -> dict[str, Any]:
@@ -74,3 +96,11 @@ def sla_breach_jobs(pool: Pool) -> list[JobSpec]:
         JobSpec("escalate", f"{tid}:{breach}", {"ticket_id": tid, "breach": breach})
         for tid, breach in breached_tickets(pool)
     ]
+
+
+def warm_classifier() -> None:
+    """Train the current ticket model at worker start (a fresh install: from the shipped labelled set)."""
+    try:
+        registry(get_runtime(), triage_rules()).current()
+    except Exception:  # the first triage job trains it instead, and records any failure against the job
+        log.exception("could not train the ticket classifier at start")
