@@ -20,6 +20,7 @@ from infrastructure.settings import Settings
 
 # The nightly forecast refresh would add jobs to every relay a test starts; tests that want it turn it on.
 os.environ.setdefault("SHOPOPS_FORECAST_REFRESH_AT", "")
+os.environ.setdefault("SHOPOPS_TICKET_RETRAIN_AT", "")  # likewise the daily classifier retraining
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Tables holding data (everything but yoyo's bookkeeping); emptied between tests by `clean_db`.
@@ -50,6 +51,8 @@ DATA_TABLES = (
     "forecast_runs",
     "forecasts",
     "forecast_run_batches",
+    "order_shipments",
+    "ticket_classifier_models",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -61,6 +64,7 @@ TRACKING_TABLES = (
     "relay_tracking",
     "audit_timeline_tracking",
     "sales_history_tracking",
+    "order_shipments_tracking",
 )
 
 

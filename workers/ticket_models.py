@@ -25,7 +25,7 @@ def registry(runtime: Runtime, rules: Mapping[str, Any]) -> ModelRegistry:
     """The process's registry (one per runtime), built on first use with the triage rules in force."""
     with _lock:
         found = _registries.get(id(runtime))
-        if found is None:
+        if found is None or found.pool is not runtime.pool:  # an id reused by a later runtime (tests)
             found = ModelRegistry(runtime.pool, lambda tid: _ticket_text(runtime, tid), rules)
             _registries[id(runtime)] = found
         return found
