@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -100,7 +101,8 @@ def sla_breach_jobs(pool: Pool) -> list[JobSpec]:
 
 def warm_classifier() -> None:
     """Train the current ticket model at worker start (a fresh install: from the shipped labelled set)."""
-    try:
+    try:  # a background chore: the triage, dispatch and SLA jobs of a starting worker come first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         registry(get_runtime(), triage_rules()).current()
     except Exception:  # the first triage job trains it instead, and records any failure against the job
         log.exception("could not train the ticket classifier at start")

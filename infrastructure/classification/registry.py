@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import Connection
 from psycopg.types.json import Jsonb
@@ -19,7 +19,9 @@ from psycopg_pool import ConnectionPool
 
 from domain.triage import Classification, classify
 from infrastructure.classification.dataset import Example, digest, shipped_examples
-from infrastructure.classification.model import TicketModel, fitted, train
+
+if TYPE_CHECKING:
+    from infrastructure.classification.model import TicketModel
 
 log = logging.getLogger("shopops.classifier")
 
@@ -89,18 +91,38 @@ class ModelRegistry:
         self._number = -1
 
     def current(self) -> TicketModel:
+        """The latest version, built now if this process does not have it yet (waits for a build under way)."""
+        model = self._latest(wait=True)
+        assert model is not None  # noqa: S101 - a blocking call always builds
+        return model
+
+    def _latest(self, wait: bool) -> TicketModel | None:
+        """The latest version; without `wait`, the model this process already has (None before the first)
+        while a background thread builds the latest, so triage never stalls behind training."""
         latest = latest_version(self.pool)
         number = latest.version if latest else 0
-        with self._lock:
+        if self._model is not None and self._number == number:
+            return self._model
+        if not wait:
+            if not self._lock.locked():
+                threading.Thread(target=self.current, name="classifier-build", daemon=True).start()
+            return self._model
+        self._lock.acquire()
+        try:
             if self._model is None or self._number != number:
                 self._model = self._build(latest)
                 self._number = number
                 log.info("ticket model %s, active: %s", self._model.version, self._model.active)
             return self._model
+        finally:
+            self._lock.release()
 
     def _build(self, row: VersionRow | None) -> TicketModel:
+        # scikit-learn loads in the thread that trains, never in a worker's start-up path (workers start fast)
+        from infrastructure.classification.model import fitted, shipped_model
+
         if row is None:  # a fresh install: the shipped set, with its cross-validated evidence
-            return train(list(shipped_examples()), self.rules)
+            return shipped_model(self.rules)
         examples = self.examples(row.labels)
         return fitted(examples, self.rules, row.version, row.cv_accuracy, row.rules_accuracy)
 
@@ -120,6 +142,8 @@ class ModelRegistry:
         latest = latest_version(self.pool)
         if latest is not None and latest.digest == digest(examples):
             return {"version": latest.version, "unchanged": True, "labels": len(labels)}
+        from infrastructure.classification.model import train
+
         model = train(examples, self.rules, (latest.version if latest else 0) + 1)
         number = record_version(self.pool, model, labels, job_id)
         return {"version": number, "labels": len(labels), "active": model.active, **model.metrics}
@@ -127,9 +151,12 @@ class ModelRegistry:
     def classify(
         self, subject: str, body: str, rules_decision: Classification | None = None, **context: Any
     ) -> Classification:
-        """The rules decide the priority; the model decides the category when it beat the rules."""
+        """The rules decide the priority; the model decides the category when it beat the rules (and while a
+        process trains its first model, the rules decide the category too)."""
         decision = rules_decision or classify(subject, body, rules=self.rules, **context)
-        model = self.current()
+        model = self._latest(wait=False)
+        if model is None:  # the worker is still training its first model (it started moments ago)
+            return replace(decision, inputs={**decision.inputs, "gate": {"used": False, "reason": "model training"}})
         evidence = {
             "model": model.name,
             "model_version": model.version,

@@ -9,18 +9,23 @@ from typing import Any
 import psycopg
 import pytest
 
+from domain.triage import DEFAULT_RULES
 from infrastructure.bootstrap import Container
 from infrastructure.classification.model import MODEL_NAME
 from infrastructure.jobs import Job, JobLedger
 from tests.api.conftest import Api, assert_problem
 from workers.runtime import Runtime
+from workers.ticket_models import registry
 from workers.tickets import retrain_ticket_model, triage_ticket
 
 
 @pytest.fixture
 def runtime(container: Container) -> Runtime:
+    """A worker's runtime whose classifier has trained at start, as `shopops worker` does."""
     assert container.pool is not None
-    return Runtime(container=container, pool=container.pool, ledger=JobLedger(container.pool))
+    runtime = Runtime(container=container, pool=container.pool, ledger=JobLedger(container.pool))
+    registry(runtime, DEFAULT_RULES).current()
+    return runtime
 
 
 def job(kind: str, payload: dict[str, Any], position: int) -> Job:

@@ -10,9 +10,18 @@ import pytest
 
 from api.schemas import TicketCategory
 from domain.ticket import CATEGORIES
-from domain.triage import DEFAULT_RULES, classify
+from domain.triage import DEFAULT_RULES, classify, rules_version
 from infrastructure.classification.dataset import digest, shipped_examples, split
-from infrastructure.classification.model import TicketModel, evaluate, train
+from infrastructure.classification.model import (
+    TicketModel,
+    cross_validated,
+    evaluate,
+    rules_predictions,
+    scores,
+    shipped_evidence,
+    shipped_model,
+    train,
+)
 
 MIXED_INTENTS = [
     ("退款", "我要退款，商品有质量问题，请尽快处理", "refund"),
@@ -89,3 +98,14 @@ def test_the_rules_give_a_tie_between_request_and_reason_to_the_request() -> Non
 
 def test_the_api_offers_exactly_the_domains_categories() -> None:
     assert get_args(TicketCategory) == CATEGORIES
+
+
+def test_the_recorded_evidence_of_the_shipped_set_equals_a_fresh_cross_validation() -> None:
+    examples = list(shipped_examples())
+    evidence = shipped_evidence()
+    assert (evidence["data"], evidence["rules"]) == (digest(examples), rules_version(DEFAULT_RULES))
+    assert cross_validated(examples, DEFAULT_RULES).accuracy == pytest.approx(evidence["cv_accuracy"], abs=1e-6)
+    rules = scores([e.category for e in examples], rules_predictions(examples, DEFAULT_RULES))
+    assert rules.accuracy == pytest.approx(evidence["rules_accuracy"], abs=1e-6)
+    model = shipped_model(DEFAULT_RULES)
+    assert (model.version, model.active) == (f"0.{evidence['data']}", True)
