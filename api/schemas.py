@@ -184,6 +184,14 @@ class ReplyIn(Body, kw_only=True):
     body: LongText
 
 
+TicketCategory = Literal["shipping", "refund", "return", "product", "payment", "complaint", "other"]
+"""The categories of domain.ticket.CATEGORIES (a test keeps the two equal)."""
+
+
+class CategoryIn(Body, kw_only=True):
+    category: TicketCategory
+
+
 class AssignmentIn(Body, kw_only=True):
     agent_id: Code
 

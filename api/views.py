@@ -126,6 +126,21 @@ class SlaOut(Out, kw_only=True):
     breached: bool
 
 
+class ClassificationOut(Out, kw_only=True):
+    """The automatic decision: who made it (`rules` or the model's name), which version, how sure."""
+
+    category: str | None
+    confidence: float | None
+    model: str
+    version: str
+
+
+class SuggestedReplyOut(Out, kw_only=True):
+    language: str
+    body: str
+    facts: dict[str, str | None]
+
+
 class TicketOut(Out, kw_only=True):
     id: UUID
     status: str
@@ -140,6 +155,8 @@ class TicketOut(Out, kw_only=True):
     version: int
     position: int | None = None
     opened_at: datetime
+    classification: ClassificationOut | None = None
+    suggested_reply: SuggestedReplyOut | None = None
 
 
 class AgentOut(Out, kw_only=True):
@@ -277,6 +294,7 @@ def ticket_view(result: Result) -> TicketOut:
         version=t.version,
         position=result.position,
         opened_at=t.created_on,
+        classification=ClassificationOut(**t.classification) if t.classification else None,
     )
 
 

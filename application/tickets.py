@@ -1,4 +1,5 @@
-"""Ticket and agent commands: open, reply, assign (manual or automatic), resolve, reopen, classify, escalate.
+"""Ticket and agent commands: open, reply, assign (manual or automatic), resolve, reopen, classify, recategorise,
+escalate.
 
 An agent's load is part of its own stream, changed in the same `save()` as the ticket it takes or lets go,
 so concurrent assignments can never push an agent past capacity unnoticed.
@@ -107,13 +108,35 @@ class TicketCommands(ShopOpsBase):
         """Record the triage decision once; a ticket already classified is left as it is."""
 
         def change(ticket: Ticket) -> list[Aggregate]:
-            if not ticket.classified:
-                ticket.classify(
-                    decision.category, decision.priority, decision.confidence, decision.rule, decision.inputs, meta
-                )
+            if ticket.classified:
+                return []
+            category, rule, inputs = decision.category, decision.rule, decision.inputs
+            if ticket.category_confirmed:  # an agent got there first: their category stands, the priority is ours
+                category, rule = ticket.category, f"{rule}+agent_category_kept"
+                inputs = {**inputs, "proposed_category": decision.category}
+            ticket.classify(
+                category,
+                decision.priority,
+                decision.confidence,
+                rule,
+                inputs,
+                meta,
+                model=decision.model,
+                version=decision.version,
+            )
             return []
 
         return self._ticket_command(tid, None, change)
+
+    def recategorise_ticket(self, tid: UUID, category: str, meta: Meta, if_match: int | None = None) -> Result:
+        """An agent confirms or corrects the category. The ticket queue shows it at once, and the classifier's
+        next retraining learns from it (confirmations count as much as corrections)."""
+
+        def change(ticket: Ticket) -> list[Aggregate]:
+            ticket.recategorise(category, meta)
+            return []
+
+        return self._ticket_command(tid, if_match, change)
 
     def auto_assign_ticket(self, tid: UUID, agent_codes: Sequence[str], meta: Meta) -> Result:
         """Give an unassigned open ticket to the best available agent (domain.triage.choose_agent); the

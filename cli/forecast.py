@@ -11,18 +11,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from cli.context import container
 from domain.base import DomainError
 from infrastructure.forecasting import runs
-from infrastructure.forecasting.engine import forecast as run_forecast
-from infrastructure.forecasting.evaluation import evaluate as run_evaluate
-from infrastructure.forecasting.panel import ForecastInputError
 
-DAILY_OR_COARSER = pd.Timedelta(days=1)
+if TYPE_CHECKING:
+    import pandas as pd
+
 PROGRESS_EVERY = 2.0  # seconds between progress lines
 
 
@@ -60,6 +59,10 @@ def predict(
     workers: int | None,
 ) -> None:
     """Forecast every series of the history file; writes series_id,date,mean,lower/upper 80/95,model."""
+    # the engine (pandas, statsmodels, xgboost) loads only for the command that runs it: `shopops` starts fast
+    from infrastructure.forecasting.engine import forecast as run_forecast
+    from infrastructure.forecasting.panel import ForecastInputError
+
     history = _read_csv(history_path, "--history")
     future = _read_csv(future_path, "--future") if future_path is not None else None
     try:
@@ -86,6 +89,9 @@ def evaluate(
     workers: int | None,
 ) -> None:
     """Rolling-origin backtest against seasonal naive, ETS and ARIMA; JSON report on stdout."""
+    from infrastructure.forecasting.evaluation import evaluate as run_evaluate
+    from infrastructure.forecasting.panel import ForecastInputError
+
     history = _read_csv(history_path, "--history")
     try:
         report = run_evaluate(history, horizon, freq, season, origins, _progress(), workers=workers)
@@ -95,6 +101,8 @@ def evaluate(
 
 
 def _read_csv(path: Path, option: str) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         return pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -103,11 +111,13 @@ def _read_csv(path: Path, option: str) -> pd.DataFrame:
 
 
 def _write_forecasts(result: pd.DataFrame, path: Path) -> None:
+    import pandas as pd
+
     out = result.copy()
     dates = pd.DatetimeIndex(out["date"])
     steps = dates.to_series().groupby(out["series_id"].to_numpy()).diff().dropna()
     whole_days = bool((dates == dates.normalize()).all())
-    if whole_days and (steps.empty or steps.min() >= DAILY_OR_COARSER):
+    if whole_days and (steps.empty or steps.min() >= pd.Timedelta(days=1)):
         out["date"] = dates.strftime("%Y-%m-%d")
     try:
         out.to_csv(path, index=False)

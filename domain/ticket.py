@@ -78,11 +78,37 @@ class Ticket(ShopAggregate):
         confidence: float
         rule: str
         inputs: dict[str, Any]
+        model: str = "rules"
+        version: str = "builtin"
+        class_version = 2  # v2 names the model ("rules" or a learned one) and its version
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Classifications recorded before v2 were made by the keyword rules."""
+            state.setdefault("model", "rules")
+            state.setdefault("version", "builtin")
 
         def apply(self, aggregate: Any) -> None:
             aggregate.category = self.category
             aggregate.priority = self.priority
             aggregate.classified = True
+            aggregate.classification = {
+                "category": self.category,
+                "confidence": self.confidence,
+                "model": self.model,
+                "version": self.version,
+            }
+
+    class Recategorised(ShopEvent):
+        """An agent confirmed or corrected the category (the actor is in `meta`); the classifier learns from it."""
+
+        TOPIC = "shopops.ticket.recategorised"
+        category: str
+        previous: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.category = self.category
+            aggregate.category_confirmed = True
 
     class Escalated(ShopEvent):
         """An SLA breach and what was done about it (priority raised, reassigned or flagged)."""
@@ -150,6 +176,8 @@ class Ticket(ShopAggregate):
         self.category = "other"
         self.priority = "normal"
         self.classified = False
+        self.classification: dict[str, Any] | None = None
+        self.category_confirmed = False
         self.first_response_at: datetime | None = None
         self.resolved_at: datetime | None = None
         self.waiting_since: datetime | None = None
@@ -209,13 +237,35 @@ class Ticket(ShopAggregate):
             self.record(self.Assigned, meta, agent_id=agent, manual=manual, decision=decision)
 
     def classify(
-        self, category: str, priority: str, confidence: float, rule: str, inputs: dict[str, Any], meta: Meta
+        self,
+        category: str,
+        priority: str,
+        confidence: float,
+        rule: str,
+        inputs: dict[str, Any],
+        meta: Meta,
+        model: str = "rules",
+        version: str = "builtin",
     ) -> None:
         if category not in CATEGORIES or priority not in PRIORITIES:
             raise DomainError(f"unknown category {category!r} or priority {priority!r}")
         self.record(
-            self.Classified, meta, category=category, priority=priority, confidence=confidence, rule=rule, inputs=inputs
+            self.Classified,
+            meta,
+            category=category,
+            priority=priority,
+            confidence=confidence,
+            rule=rule,
+            inputs=inputs,
+            model=model,
+            version=version,
         )
+
+    def recategorise(self, category: str, meta: Meta) -> None:
+        """An agent's word on the category: a correction or a confirmation, both recorded (both are labels)."""
+        if category not in CATEGORIES:
+            raise DomainError(f"unknown category {category!r}; categories are {list(CATEGORIES)}")
+        self.record(self.Recategorised, meta, category=category, previous=self.category)
 
     def escalate(self, breach: str, due: datetime, to_priority: str, action: str, meta: Meta) -> bool:
         """Record a breach once per kind; returns False if it was already escalated."""

@@ -3,6 +3,8 @@ agent choice. Pure functions over values; the rule set is data an operator can r
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -74,6 +76,8 @@ DEFAULT_RULES: dict[str, Any] = {
             "律师",
         ],
     },
+    # What the customer asks for (refund, return) wins a tie with the reason they give (quality, delivery...).
+    "requests": ["refund", "return"],
     "urgent_words": ["urgent", "asap", "immediately", "lawyer", "紧急", "马上", "立刻", "着急", "律师"],
     "high_words": ["still", "again", "third time", "complaint", "又", "再次", "投诉"],
     "high_order_value": "500",
@@ -88,6 +92,14 @@ class Classification:
     confidence: float
     rule: str
     inputs: dict[str, Any] = field(default_factory=dict)
+    model: str = "rules"
+    version: str = "builtin"
+
+
+def rules_version(rules: Mapping[str, Any]) -> str:
+    """A short digest of the rule set, so a classification names the rules that made it."""
+    canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def _hits(text: str, words: Sequence[str]) -> list[str]:
@@ -107,11 +119,13 @@ def classify(  # the context a support lead would look at
     recent_tickets: int = 0,
     rules: Mapping[str, Any] = DEFAULT_RULES,
 ) -> Classification:
-    """Category: the one with most keyword hits (subject counts twice); confidence grows with the margin.
+    """Category: the one with most keyword hits (subject counts twice), a request (refund, return) before a
+    reason on a tie; confidence grows with the margin.
     Priority: urgent words → urgent; repeat contacts, complaint words or a large order → high."""
     text = f"{subject} {body}".lower()
     scores = {cat: _score(subject.lower(), body.lower(), words) for cat, words in rules["categories"].items()}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    requests = rules.get("requests", ())
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0] not in requests, kv[0]))
     best, best_score = ranked[0] if ranked else ("other", 0)
     runner_up = ranked[1][1] if len(ranked) > 1 else 0
     category = best if best_score else "other"
@@ -132,7 +146,7 @@ def classify(  # the context a support lead would look at
         "order_status": order_status,
         "recent_tickets": recent_tickets,
     }
-    return Classification(category, priority, confidence, "+".join(reasons), inputs)
+    return Classification(category, priority, confidence, "+".join(reasons), inputs, "rules", rules_version(rules))
 
 
 def raise_priority(priority: str) -> str:

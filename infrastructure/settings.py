@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Clearance: JSON {"default": {...}, "categories": {category: {...}}} over max_cover_days,
     # min_sell_through, target_cover_days, beta, window_days (see domain/clearance.py).
     shopops_clearance_policy: dict[str, Any] = Field(default_factory=dict)
+    # Ticket classifier: retrained once a day at this UTC time ("HH:MM"; empty: never) from the categories
+    # agents confirmed or corrected. Reply drafts: a JSON file replacing the shipped templates.
+    shopops_ticket_retrain_at: str = "03:00"
+    shopops_reply_templates: str | None = None
     # ---- insight (issue 12) ----
     # Alerts: JSON {kind: [role...]} over the default routes (domain/alerts.py); how often rules are evaluated;
     # thresholds of the rules. Slow movers: on hand > 0 and units sold over `slow_days` below `slow_units_pct`
@@ -113,7 +117,7 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
 
-    @field_validator("shopops_forecast_refresh_at")
+    @field_validator("shopops_forecast_refresh_at", "shopops_ticket_retrain_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         value = value.strip()
@@ -169,11 +173,13 @@ class Settings(BaseSettings):
 
     @property
     def forecast_refresh_time(self) -> time | None:
-        """The nightly refresh's UTC time, or None when the schedule is off."""
-        if not self.shopops_forecast_refresh_at:
-            return None
-        hours, minutes = self.shopops_forecast_refresh_at.split(":")
-        return time(int(hours), int(minutes))
+        """The nightly forecast refresh's UTC time, or None when the schedule is off."""
+        return _clock(self.shopops_forecast_refresh_at)
+
+    @property
+    def ticket_retrain_time(self) -> time | None:
+        """The daily classifier retraining's UTC time, or None when the schedule is off."""
+        return _clock(self.shopops_ticket_retrain_at)
 
     def triage_rules(self) -> dict[str, Any]:
         """The ticket rules: the built-in ones, parts replaced by the operators' file (read on each use)."""
@@ -218,6 +224,13 @@ class Settings(BaseSettings):
     @property
     def application_name(self) -> str:
         return ShopOps.name
+
+
+def _clock(value: str) -> time | None:
+    if not value:
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
 
 
 def _load_triage_rules(path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from infrastructure.settings import Settings
 os.environ.setdefault("SHOPOPS_FORECAST_REFRESH_AT", "")
 # Likewise the scheduled alert evaluation (tests of alerts evaluate on purpose).
 os.environ.setdefault("SHOPOPS_ALERT_EVALUATE_SECONDS", "0")
+os.environ.setdefault("SHOPOPS_TICKET_RETRAIN_AT", "")  # likewise the daily classifier retraining
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # Every table in schema public but yoyo's bookkeeping: data tables are emptied between tests by `clean_db`,

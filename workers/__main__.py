@@ -20,7 +20,8 @@ from workers.forecasts import scheduled_refresh
 from workers.insight import alert_evaluation_jobs
 from workers.money import unmatched_payment_jobs
 from workers.runtime import get_runtime
-from workers.tickets import sla_breach_jobs
+from workers.ticket_models import scheduled_retrain
+from workers.tickets import sla_breach_jobs, warm_classifier
 
 
 def _stop_on_signals() -> threading.Event:
@@ -60,6 +61,7 @@ def run_relay(stop: threading.Event) -> None:
             lambda: scheduled_refresh(settings),
             lambda: alert_evaluation_jobs(settings),
             lambda: unmatched_payment_jobs(settings),  # money
+            lambda: scheduled_retrain(settings),
         ],
     )
     relay.run(stop)
@@ -84,6 +86,8 @@ def main(argv: list[str]) -> int:
         install_fault_injection()
     stop = _stop_on_signals()
     workers = start_workers(settings, args.queues) if args.role in ("worker", "inprocess") else []
+    if workers and "tickets" in args.queues:  # the classifier trains at start, so the first ticket does not wait
+        threading.Thread(target=warm_classifier, name="classifier-warm-up", daemon=True).start()
     if args.role in ("relay", "inprocess"):
         run_relay(stop)
     else:

@@ -19,7 +19,8 @@ from workers.insight import deliver, evaluate, notify
 from workers.money import check_unmatched_payments, reconcile_settlement
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
-from workers.tickets import assign_waiting, escalate, triage_ticket
+from workers.ticket_models import RETRAIN
+from workers.tickets import assign_waiting, escalate, retrain_ticket_model, triage_ticket
 
 log = logging.getLogger("shopops.worker")
 
@@ -37,6 +38,7 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "alert_webhook": deliver,
     "reconcile": reconcile_settlement,  # money
     "unmatched_payments": check_unmatched_payments,  # money
+    RETRAIN: retrain_ticket_model,
 }
 
 RETRY_DELAY_MS = 1000

@@ -49,6 +49,7 @@ KIND_QUEUES: dict[str, str] = {
     "triage": "tickets",
     "assign_waiting": "tickets",
     "escalate": "tickets",
+    "ticket_model_retrain": "tickets",
     "reorder": "reorder",
     "forecast_refresh": "forecasts",
     "forecast_batch": "forecasts",

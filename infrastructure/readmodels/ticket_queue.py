@@ -9,6 +9,7 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from domain.replies import detect_language
 from domain.ticket import Agent, Ticket, sla_deadlines
 from infrastructure.readmodels.base import Pool, Projection, decode_cursor, next_cursor
 from infrastructure.readmodels.business_time import business_time
@@ -29,15 +30,16 @@ def _touch(cur: Cursor[Any], event: Any, position: int, assignments: str = "", p
 def opened(cur: Cursor[Any], event: Any, position: int) -> None:
     first_due, resolution_due = sla_deadlines(business_time(event), "normal")
     cur.execute(
-        "INSERT INTO ticket_queue (id, status, category, priority, customer_id, order_id, channel, subject, "
+        "INSERT INTO ticket_queue (id, status, category, priority, customer_id, order_id, channel, subject, language, "
         "opened_at, first_response_due, resolution_due, version, position, updated_at) "
-        "VALUES (%s, 'open', 'other', 'normal', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "VALUES (%s, 'open', 'other', 'normal', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             event.originator_id,
             event.customer_id,
             event.order_id,
             event.channel,
             event.subject,
+            detect_language(f"{event.subject}\n{event.body}"),
             business_time(event),
             first_due,
             resolution_due,
@@ -105,7 +107,13 @@ def action_taken(cur: Cursor[Any], event: Any, position: int) -> None:
 
 @on(Ticket.Classified)
 def classified(cur: Cursor[Any], event: Any, position: int) -> None:
-    classification = {"rule": event.rule, "confidence": event.confidence}
+    classification = {
+        "category": event.category,
+        "confidence": event.confidence,
+        "model": event.model,
+        "version": event.version,
+        "rule": event.rule,
+    }
     _reprioritise(
         cur,
         event,
@@ -114,6 +122,12 @@ def classified(cur: Cursor[Any], event: Any, position: int) -> None:
         "category = %s, classification = %s",
         (event.category, json.dumps(classification)),
     )
+
+
+@on(Ticket.Recategorised)
+def recategorised(cur: Cursor[Any], event: Any, position: int) -> None:
+    """The agent's category is the ticket's category from now on, and a label the classifier learns from."""
+    _touch(cur, event, position, "category = %s, labelled_at = %s", (event.category, event.timestamp))
 
 
 @on(Ticket.Escalated)
@@ -203,10 +217,25 @@ def _ticket(row: Any, now: datetime) -> dict[str, Any]:
             "breached": breached,
         },
         "escalations": list(row["escalations"]),
+        "language": row["language"] or detect_language(row["subject"]),  # tickets projected before 0060
+        "classification": _classification(row["classification"]),
         "version": row["version"],
         "position": row["position"],
         "opened_at": row["opened_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def _classification(value: Any) -> dict[str, Any] | None:
+    """The automatic decision as recorded (before v2 events it named no model: the rules made it)."""
+    if value is None:
+        return None
+    stored = json.loads(value) if isinstance(value, str) else value
+    return {
+        "category": stored.get("category"),
+        "confidence": stored.get("confidence"),
+        "model": stored.get("model", "rules"),
+        "version": stored.get("version", "builtin"),
     }
 
 

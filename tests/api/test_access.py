@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tickets"): {"admin", "support", "ops", "auditor"},
     ("GET", "/api/v1/tickets/{ticket_id}"): {"admin", "support", "ops", "auditor"},
     ("POST", "/api/v1/tickets/{ticket_id}/replies"): {"admin", "support"},
+    ("POST", "/api/v1/tickets/{ticket_id}/category"): {"admin", "support"},
     ("POST", "/api/v1/tickets/{ticket_id}/assignment"): {"admin", "support"},
     ("POST", "/api/v1/tickets/{ticket_id}/resolve"): {"admin", "support"},
     ("POST", "/api/v1/tickets/{ticket_id}/reopen"): {"admin", "support"},

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from domain.order import order_id
 from domain.stock import Stock
 from infrastructure.bootstrap import Container
 from infrastructure.readmodels.registry import PROJECTIONS
@@ -42,6 +43,7 @@ def test_rebuilding_every_read_model_twice_gives_identical_contents(
     container: Container, pool: Any, clean_db: str, settings: Settings
 ) -> None:
     history(container)
+    container.app.ship_order(order_id("web", "o1"), "W1", "DHL", "T-1", {"A": 1}, META)  # a shipment row too
     catch_up(container, pool)
     followed = dump(clean_db)
     reports: list[tuple[str, int, int]] = []
