@@ -35,6 +35,7 @@ from api.controllers.forecasts import (
     SalesHistoryController,
 )
 from api.controllers.health import HealthController
+from api.controllers.holds import HoldController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
 from api.controllers.products import ProductController
@@ -71,6 +72,7 @@ CONTROLLERS = [
     SalesHistoryController,
     ClearanceController,
     ChannelController,
+    HoldController,
 ]
 
 

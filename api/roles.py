@@ -46,3 +46,10 @@ CUSTOMER_ERASE = allow("admin")
 UNMASKED_CONTACT = frozenset({"admin"})
 # Orders also show it to ops, who fix addresses and talk to carriers.
 ORDER_CONTACT_UNMASKED = UNMASKED_CONTACT | {"ops"}
+
+# ---- v1.1: checkout holds and channels (reliability.md "Role matrix — v1.1 additions") -------------------
+HOLD_CREATE = allow("admin", "ops", "integration")  # place, release, extend
+HOLD_READ = allow("admin", "ops", "auditor")
+CHANNEL_WRITE = allow("admin", "ops")
+CHANNEL_AVAILABILITY_READ = allow("admin", "ops", "warehouse", "finance", "auditor")
+CHANNEL_SYNC_READ = allow("admin", "ops", "finance", "auditor")

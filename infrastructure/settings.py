@@ -59,6 +59,22 @@ class Settings(BaseSettings):
     # min_sell_through, target_cover_days, beta, window_days (see infrastructure/clearance.py).
     shopops_clearance_policy: str | None = None
 
+    # ---- checkout holds, unpaid orders and channels both ways (issue 11; see docs/channels.md) ----------
+    # Orders of these channels (comma-separated) are allocated only once paid, and cancelled if still unpaid.
+    shopops_payment_first_channels: str = ""
+    shopops_unpaid_cancel_minutes: float = Field(default=60.0, gt=0)
+    # Stock pushes per channel and second (a token bucket shared by every worker through PostgreSQL).
+    shopops_channel_rate: float = Field(default=5.0, gt=0)
+    shopops_channel_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Available-to-sell at or below this goes first (the fast lane): zero and low stock stop overselling.
+    shopops_channel_low_stock: int = Field(default=5, ge=0)
+    shopops_channel_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The drift check re-pushes what a channel has not acknowledged after this many seconds.
+    shopops_channel_drift_seconds: float = Field(default=15.0, gt=0)
+
+    def payment_first_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.shopops_payment_first_channels.split(",") if c.strip())
+
     def channel_secret(self, channel: str) -> bytes | None:
         secrets: dict[str, str] = json.loads(self.shopops_channel_secrets or "{}")
         secret = secrets.get(channel)

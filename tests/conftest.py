@@ -50,6 +50,8 @@ DATA_TABLES = (
     "forecast_runs",
     "forecasts",
     "forecast_run_batches",
+    # channels (issue 11)
+    "holds",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -61,6 +63,8 @@ TRACKING_TABLES = (
     "relay_tracking",
     "audit_timeline_tracking",
     "sales_history_tracking",
+    # channels (issue 11)
+    "holds_tracking",
 )
 
 

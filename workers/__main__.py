@@ -16,6 +16,7 @@ from infrastructure.settings import get_settings
 from workers.actors import run_job
 from workers.broker import broker
 from workers.forecasts import scheduled_refresh
+from workers.holds import hold_expiry_jobs, unpaid_order_jobs
 from workers.runtime import get_runtime
 from workers.tickets import sla_breach_jobs
 
@@ -44,7 +45,12 @@ def run_relay(stop: threading.Event) -> None:
         enqueuer(broker),
         sweep_seconds=settings.shopops_relay_sweep_seconds,
         stale_seconds=settings.shopops_relay_stale_seconds,
-        periodic=[lambda: sla_breach_jobs(runtime.pool), lambda: scheduled_refresh(settings)],
+        periodic=[
+            lambda: sla_breach_jobs(runtime.pool),
+            lambda: scheduled_refresh(settings),
+            lambda: hold_expiry_jobs(runtime.pool, settings.shopops_relay_sweep_seconds + 1),
+            lambda: unpaid_order_jobs(runtime.pool, settings),
+        ],
     )
     relay.run(stop)
 

@@ -14,6 +14,7 @@ from infrastructure.jobs.ledger import Job
 from workers.broker import broker
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
+from workers.holds import cancel_unpaid, expire_hold
 from workers.reorder import reorder
 from workers.runtime import Runtime, get_runtime
 from workers.tickets import assign_waiting, escalate, triage_ticket
@@ -29,6 +30,9 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "reorder": reorder,
     "forecast_refresh": refresh_forecasts,
     "forecast_batch": forecast_batch,
+    # checkout holds, unpaid orders, channel pushes (issue 11)
+    "hold_expire": expire_hold,
+    "unpaid_cancel": cancel_unpaid,
 }
 
 RETRY_DELAY_MS = 1000

@@ -4,6 +4,7 @@ from infrastructure.readmodels import (
     audit_timeline,
     catalog,
     customer_profile,
+    holds,
     order_summary,
     sales_history,
     stock_levels,
@@ -22,5 +23,6 @@ PROJECTIONS: dict[str, Projection] = {
         customer_profile.projection,
         sales_history.projection,
         audit_timeline.projection,
+        holds.projection,
     )
 }
