@@ -25,6 +25,7 @@ from api.controllers.agents import AgentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
+from api.controllers.channel_settings import ChannelSettingsController
 from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
 from api.controllers.forecasts import (
@@ -73,6 +74,7 @@ CONTROLLERS = [
     ClearanceController,
     ChannelController,
     HoldController,
+    ChannelSettingsController,
 ]
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.channel import Channel
 from domain.order import Order
 from domain.stock import Stock
 from domain.ticket import Agent, Ticket
@@ -81,6 +82,44 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Agent.Updated: (ASSIGN,),
     Agent.TicketReleased: (ASSIGN,),
 }
+
+
+# ---- channels both ways (issue 11): a change of available stock or of a channel's settings is pushed to the
+# channels (the push job reads what is pending, so many changes coalesce); a shipment is pushed as fulfilment.
+def when_available_changes_push_stock(event: Any) -> list[JobSpec]:
+    return [JobSpec("channel_push", str(event.originator_id))]
+
+
+def when_order_ships_push_fulfilment(event: Any) -> list[JobSpec]:
+    oid = str(event.originator_id)
+    payload = {
+        "order_id": oid,
+        "shipment_version": event.originator_version,
+        "carrier": event.carrier,
+        "tracking_number": event.tracking_number,
+        "lines": event.lines,
+    }
+    return [JobSpec("fulfilment_push", f"{oid}:{event.originator_version}", payload)]
+
+
+PUSHED = (
+    Stock.Created,
+    Stock.Received,
+    Stock.Adjusted,
+    Stock.Reserved,
+    Stock.Released,
+    Stock.Shipped,
+    Stock.Restocked,
+    Stock.TransferDispatched,
+    Stock.TransferReceived,
+    Stock.HoldPlaced,
+    Stock.HoldEnded,
+    Channel.Created,
+    Channel.Updated,
+)
+for _pushed in PUSHED:
+    REACTIONS[_pushed] = (*REACTIONS.get(_pushed, ()), when_available_changes_push_stock)
+REACTIONS[Order.Shipped] = (*REACTIONS.get(Order.Shipped, ()), when_order_ships_push_fulfilment)
 
 
 def jobs_for(event: Any) -> list[JobSpec]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from application.base import Result
 from application.catalog import CatalogCommands
+from application.channels import ChannelCommands
 from application.orders import OrderCommands
 from application.replenishment import ReplenishmentCommands
 from application.stock import StockCommands
@@ -17,7 +18,7 @@ from application.tickets import TicketCommands
 __all__ = ["Result", "ShopOps"]
 
 
-class ShopOps(CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
+class ShopOps(ChannelCommands, CatalogCommands, StockCommands, OrderCommands, TicketCommands, ReplenishmentCommands):
     """The shopops application. `name` is persisted (table prefix, tracking key): never change it."""
 
     name = "shopops"

@@ -52,6 +52,12 @@ DATA_TABLES = (
     "forecast_run_batches",
     # channels (issue 11)
     "holds",
+    "channels",
+    "channel_stock",
+    "available_to_sell",
+    "channel_pushes",
+    "channel_sync",
+    "channel_fulfilments",
 )
 TRACKING_TABLES = (
     "order_summary_tracking",
@@ -65,6 +71,7 @@ TRACKING_TABLES = (
     "sales_history_tracking",
     # channels (issue 11)
     "holds_tracking",
+    "available_to_sell_tracking",
 )
 
 

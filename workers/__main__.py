@@ -15,6 +15,7 @@ from infrastructure.jobs.relay import Relay
 from infrastructure.settings import get_settings
 from workers.actors import run_job
 from workers.broker import broker
+from workers.channels import channel_drift_jobs
 from workers.forecasts import scheduled_refresh
 from workers.holds import hold_expiry_jobs, unpaid_order_jobs
 from workers.runtime import get_runtime
@@ -50,6 +51,7 @@ def run_relay(stop: threading.Event) -> None:
             lambda: scheduled_refresh(settings),
             lambda: hold_expiry_jobs(runtime.pool, settings.shopops_relay_sweep_seconds + 1),
             lambda: unpaid_order_jobs(runtime.pool, settings),
+            lambda: channel_drift_jobs(runtime.pool, settings),
         ],
     )
     relay.run(stop)

@@ -12,6 +12,7 @@ import dramatiq
 from infrastructure.jobs.broker import JOBS_QUEUE, RUN_JOB, job_message
 from infrastructure.jobs.ledger import Job
 from workers.broker import broker
+from workers.channels import push_fulfilment, push_stock
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
 from workers.holds import cancel_unpaid, expire_hold
@@ -33,6 +34,8 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     # checkout holds, unpaid orders, channel pushes (issue 11)
     "hold_expire": expire_hold,
     "unpaid_cancel": cancel_unpaid,
+    "channel_push": push_stock,
+    "fulfilment_push": push_fulfilment,
 }
 
 RETRY_DELAY_MS = 1000

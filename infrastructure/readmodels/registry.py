@@ -2,6 +2,7 @@
 
 from infrastructure.readmodels import (
     audit_timeline,
+    available_to_sell,
     catalog,
     customer_profile,
     holds,
@@ -24,5 +25,6 @@ PROJECTIONS: dict[str, Projection] = {
         sales_history.projection,
         audit_timeline.projection,
         holds.projection,
+        available_to_sell.projection,
     )
 }

@@ -75,8 +75,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/forecast-accuracy"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/sales-history/{sku}"): {"admin", "ops", "warehouse", "finance", "auditor"},
     ("GET", "/api/v1/clearance-suggestions"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    # v1.1: checkout holds and channels
+    ("POST", "/api/v1/holds"): {"admin", "ops", "integration"},
+    ("POST", "/api/v1/holds/{hold_id}/release"): {"admin", "ops", "integration"},
+    ("POST", "/api/v1/holds/{hold_id}/extend"): {"admin", "ops", "integration"},
+    ("GET", "/api/v1/holds/{hold_id}"): {"admin", "ops", "auditor"},
+    ("PUT", "/api/v1/channels/{channel}"): {"admin", "ops"},
+    ("GET", "/api/v1/channels/{channel}"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/channels/{channel}/availability"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/channels/{channel}/sync"): {"admin", "ops", "finance", "auditor"},
 }
-PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/channels/{channel}/orders"),
+    ("POST", "/api/v1/channels/{channel}/cancellations"),
+}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
 
 

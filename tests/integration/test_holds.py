@@ -113,9 +113,9 @@ def test_a_hold_expires_only_once_due_and_an_extension_moves_its_expiry(containe
     catalog(container, "A")
     app = container.app
     app.receive_stock("A", "W1", 5, "po-1", META)
-    hold = app.place_hold("A", 2, "cart-1", META, warehouse="W1", ttl_seconds=60).aggregate
+    hold = app.place_hold("A", 2, "cart-1", at(0), warehouse="W1", ttl_seconds=60).aggregate
     assert app.expire_hold(hold.id, at(30)).aggregate.status == "active"
-    extended = app.extend_hold(hold.id, 3600, META).aggregate
+    extended = app.extend_hold(hold.id, 3600, at(0)).aggregate
     assert extended.expiry == hold.placed_at + timedelta(seconds=3600)  # capped at the maximum
     assert app.expire_hold(hold.id, at(120)).aggregate.status == "active"
     assert app.expire_hold(hold.id, at(3601)).aggregate.status == "expired"
