@@ -30,7 +30,7 @@ from infrastructure.readmodels.work_queries import Pool
 from infrastructure.settings import Settings
 from workers.runtime import Runtime
 
-PUSH_BUDGET_SECONDS = 20.0  # one job pushes at most this long (well inside its lease), the rest is the next job's
+PUSH_BUDGET_SECONDS = 20.0  # one job pushes at most this long (and half its lease); the rest is the next job's
 
 
 def push_stock(runtime: Runtime, job: Job) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def push_channel(runtime: Runtime, channel: str) -> int | None:
     """Send the channel's pending values in batches (fast lane first) until none is left; None when another
     worker holds the channel. A failed request is recorded and raised, so the ledger retries with back-off."""
     settings = runtime.container.settings
-    deadline = time.monotonic() + PUSH_BUDGET_SECONDS
+    deadline = time.monotonic() + min(PUSH_BUDGET_SECONDS, settings.shopops_job_lease_seconds / 2)
     sent = 0
     with channel_lock(runtime.pool, channel) as conn:
         if conn is None:
