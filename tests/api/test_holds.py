@@ -4,11 +4,17 @@ H1 at the HTTP level (concurrent holds and orders never commit more than the sto
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
+
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
 
 from domain.base import Meta
 from infrastructure.bootstrap import Container
+from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem, money
+from workers.holds import hold_expiry_jobs, unpaid_order_jobs
 
 
 async def test_a_hold_is_placed_read_and_released_and_counts_as_held_in_stock_levels(api: Api) -> None:
@@ -57,3 +63,25 @@ async def test_concurrent_holds_over_http_never_hold_more_than_the_stock(api: Ap
     assert set(codes) <= {201, 409}
     stock = (await api.get("/api/v1/stock/A/W1")).json()
     assert stock["version"] >= 21
+
+
+async def test_the_relays_sweep_finds_holds_due_and_payment_first_orders_left_unpaid(
+    api: Api, settings: Settings, clean_db: str
+) -> None:
+    await api.catalog("A")
+    await api.receive("A", "W1", 5)
+    hold = (await api.post("/api/v1/holds", {"sku": "A", "quantity": 1, "reference": "c", "ttl_seconds": 2})).json()
+    later = (await api.post("/api/v1/holds", {"sku": "A", "quantity": 1, "reference": "d", "ttl_seconds": 600})).json()
+    order = await api.place("u-1")
+    await api.seen(f"/api/v1/orders/{order['id']}", max(order["position"], later["position"]))
+    before = (settings.shopops_payment_first_channels, settings.shopops_unpaid_cancel_minutes)
+    settings.shopops_payment_first_channels, settings.shopops_unpaid_cancel_minutes = "web", 0.0001
+    pool: ConnectionPool[Connection[Any]] = ConnectionPool(clean_db, min_size=1, max_size=2, open=True)
+    try:
+        assert [s.payload["hold_id"] for s in hold_expiry_jobs(pool, 5)] == [hold["id"]]
+        assert [s.payload["order_id"] for s in unpaid_order_jobs(pool, settings)] == [order["id"]]
+        settings.shopops_payment_first_channels = "other"
+        assert unpaid_order_jobs(pool, settings) == []
+    finally:
+        settings.shopops_payment_first_channels, settings.shopops_unpaid_cancel_minutes = before
+        pool.close()
