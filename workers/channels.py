@@ -21,6 +21,7 @@ from infrastructure.channels.outbox import (
     parked_fulfilments,
     pending_channels,
     pending_items,
+    pushing_channels,
     record_failure,
     stock_url,
     take_slot,
@@ -38,6 +39,8 @@ def push_stock(runtime: Runtime, job: Job) -> dict[str, Any]:
     is pushing is left to it (it loops until nothing is pending)."""
     if job.cause_position:
         runtime.wait_for_projection("available_to_sell", job.cause_position)
+    if not pushing_channels(runtime.pool):
+        return {"pushed": {}}  # no channel takes stock pushes
     channel = job.payload.get("channel")
     channels = [channel] if channel else pending_channels(runtime.pool)
     return {"pushed": {c: push_channel(runtime, c) for c in channels}}

@@ -45,6 +45,12 @@ def pending_channels(pool: Pool, older_than_seconds: float = 0.0) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+def pushing_channels(pool: Pool) -> bool:
+    """Whether any channel has a `stock_url` (else a stock change needs no push)."""
+    with pool.connection() as conn:
+        return conn.execute("SELECT 1 FROM channels WHERE stock_url IS NOT NULL LIMIT 1").fetchone() is not None
+
+
 def stock_url(conn: Connection[Any], channel: str) -> str | None:
     row = conn.execute("SELECT stock_url FROM channels WHERE channel = %s", (channel,)).fetchone()
     return row[0] if row else None
