@@ -17,7 +17,7 @@ from workers.actors import run_job
 from workers.broker import broker
 from workers.channels import channel_drift_jobs
 from workers.forecasts import scheduled_refresh
-from workers.holds import hold_expiry_jobs, unpaid_order_jobs
+from workers.holds import HOLD_LOOKAHEAD_SECONDS, hold_expiry_jobs, unpaid_order_jobs
 from workers.runtime import get_runtime
 from workers.tickets import sla_breach_jobs
 
@@ -49,7 +49,7 @@ def run_relay(stop: threading.Event) -> None:
         periodic=[
             lambda: sla_breach_jobs(runtime.pool),
             lambda: scheduled_refresh(settings),
-            lambda: hold_expiry_jobs(runtime.pool, settings.shopops_relay_sweep_seconds + 1),
+            lambda: hold_expiry_jobs(runtime.pool, HOLD_LOOKAHEAD_SECONDS),
             lambda: unpaid_order_jobs(runtime.pool, settings),
             lambda: channel_drift_jobs(runtime.pool, settings),
         ],
