@@ -87,7 +87,8 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
 # ---- channels both ways (issue 11): a change of available stock or of a channel's settings is pushed to the
 # channels (the push job reads what is pending, so many changes coalesce); a shipment is pushed as fulfilment.
 def when_available_changes_push_stock(event: Any) -> list[JobSpec]:
-    return [JobSpec("channel_push", str(event.originator_id))]
+    settings = isinstance(event, Channel.Created | Channel.Updated)  # a channel's own change always pushes
+    return [JobSpec("channel_push", str(event.originator_id), {"settings": True} if settings else {})]
 
 
 def when_order_ships_push_fulfilment(event: Any) -> list[JobSpec]:

@@ -37,10 +37,10 @@ PUSH_BUDGET_SECONDS = 20.0  # one job pushes at most this long (and half its lea
 def push_stock(runtime: Runtime, job: Job) -> dict[str, Any]:
     """Push every pending (channel, SKU) of the job's channel, or of every channel. A channel another worker
     is pushing is left to it (it loops until nothing is pending)."""
+    if not job.payload.get("settings") and not pushing_channels(runtime.pool):
+        return {"pushed": {}}  # no channel takes stock pushes (a channel's creation has its own job)
     if job.cause_position:
         runtime.wait_for_projection("available_to_sell", job.cause_position)
-    if not pushing_channels(runtime.pool):
-        return {"pushed": {}}  # no channel takes stock pushes
     channel = job.payload.get("channel")
     channels = [channel] if channel else pending_channels(runtime.pool)
     return {"pushed": {c: push_channel(runtime, c) for c in channels}}
