@@ -84,11 +84,11 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
 }
 
 
-# ---- channels both ways (issue 11): a change of available stock or of a channel's settings is pushed to the
-# channels (the push job reads what is pending, so many changes coalesce); a shipment is pushed as fulfilment.
-def when_available_changes_push_stock(event: Any) -> list[JobSpec]:
-    settings = isinstance(event, Channel.Created | Channel.Updated)  # a channel's own change always pushes
-    return [JobSpec("channel_push", str(event.originator_id), {"settings": True} if settings else {})]
+# ---- channels both ways (issue 11): a channel's new settings are pushed at once; stock changes are pushed by
+# the relay's periodic `channel_push_jobs` (one job per channel and new state: coalesced, few jobs); a shipment
+# is pushed as fulfilment.
+def when_channel_changes_push_stock(event: Any) -> list[JobSpec]:
+    return [JobSpec("channel_push", str(event.originator_id), {"settings": True})]
 
 
 def when_order_ships_push_fulfilment(event: Any) -> list[JobSpec]:
@@ -103,23 +103,8 @@ def when_order_ships_push_fulfilment(event: Any) -> list[JobSpec]:
     return [JobSpec("fulfilment_push", f"{oid}:{event.originator_version}", payload)]
 
 
-PUSHED = (
-    Stock.Created,
-    Stock.Received,
-    Stock.Adjusted,
-    Stock.Reserved,
-    Stock.Released,
-    Stock.Shipped,
-    Stock.Restocked,
-    Stock.TransferDispatched,
-    Stock.TransferReceived,
-    Stock.HoldPlaced,
-    Stock.HoldEnded,
-    Channel.Created,
-    Channel.Updated,
-)
-for _pushed in PUSHED:
-    REACTIONS[_pushed] = (*REACTIONS.get(_pushed, ()), when_available_changes_push_stock)
+REACTIONS[Channel.Created] = (when_channel_changes_push_stock,)
+REACTIONS[Channel.Updated] = (when_channel_changes_push_stock,)
 REACTIONS[Order.Shipped] = (*REACTIONS.get(Order.Shipped, ()), when_order_ships_push_fulfilment)
 
 

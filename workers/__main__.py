@@ -15,7 +15,7 @@ from infrastructure.jobs.relay import Relay
 from infrastructure.settings import get_settings
 from workers.actors import run_job
 from workers.broker import broker
-from workers.channels import channel_drift_jobs
+from workers.channels import channel_drift_jobs, channel_push_jobs
 from workers.forecasts import scheduled_refresh
 from workers.holds import HOLD_LOOKAHEAD_SECONDS, hold_expiry_jobs, unpaid_order_jobs
 from workers.runtime import get_runtime
@@ -51,6 +51,7 @@ def run_relay(stop: threading.Event) -> None:
             lambda: scheduled_refresh(settings),
             lambda: hold_expiry_jobs(runtime.pool, HOLD_LOOKAHEAD_SECONDS),
             lambda: unpaid_order_jobs(runtime.pool, settings),
+            lambda: channel_push_jobs(runtime.pool),
             lambda: channel_drift_jobs(runtime.pool, settings),
         ],
     )

@@ -21,7 +21,7 @@ from infrastructure.channels.outbox import (
     parked_fulfilments,
     pending_channels,
     pending_items,
-    pushing_channels,
+    pending_versions,
     record_failure,
     stock_url,
     take_slot,
@@ -37,8 +37,6 @@ PUSH_BUDGET_SECONDS = 20.0  # one job pushes at most this long (and half its lea
 def push_stock(runtime: Runtime, job: Job) -> dict[str, Any]:
     """Push every pending (channel, SKU) of the job's channel, or of every channel. A channel another worker
     is pushing is left to it (it loops until nothing is pending)."""
-    if not job.payload.get("settings") and not pushing_channels(runtime.pool):
-        return {"pushed": {}}  # no channel takes stock pushes (a channel's creation has its own job)
     if job.cause_position:
         runtime.wait_for_projection("available_to_sell", job.cause_position)
     channel = job.payload.get("channel")
@@ -117,6 +115,15 @@ def push_fulfilment(runtime: Runtime, job: Job) -> dict[str, Any]:
             raise
     mark_fulfilment_sent(runtime.pool, payload["order_id"], payload["shipment_version"], order.channel)
     return {"sent": True}
+
+
+def channel_push_jobs(pool: Pool) -> list[JobSpec]:
+    """Periodic (every relay sweep): one `channel_push` per channel with pending values, keyed by the newest
+    pending version, so any number of stock changes between two sweeps make one job."""
+    return [
+        JobSpec("channel_push", f"{channel}:{version}", {"channel": channel})
+        for channel, version in pending_versions(pool)
+    ]
 
 
 def channel_drift_jobs(pool: Pool, settings: Settings) -> list[JobSpec]:

@@ -45,10 +45,11 @@ def pending_channels(pool: Pool, older_than_seconds: float = 0.0) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def pushing_channels(pool: Pool) -> bool:
-    """Whether any channel has a `stock_url` (else a stock change needs no push)."""
+def pending_versions(pool: Pool) -> list[tuple[str, int]]:
+    """Each channel with pending values, and the newest pending version."""
     with pool.connection() as conn:
-        return conn.execute("SELECT 1 FROM channels WHERE stock_url IS NOT NULL LIMIT 1").fetchone() is not None
+        rows = conn.execute(f"SELECT a.channel, max(a.version) {PENDING} GROUP BY a.channel ORDER BY 1").fetchall()
+    return [(str(r[0]), int(r[1])) for r in rows]
 
 
 def stock_url(conn: Connection[Any], channel: str) -> str | None:
