@@ -29,6 +29,7 @@ from api.controllers.alerts import AlertController, AlertSubscriptionController
 from api.controllers.audit import AuditController
 from api.controllers.audit_log import AuditLogController
 from api.controllers.auth import AuthController
+from api.controllers.channel_settings import ChannelSettingsController
 from api.controllers.channels import ChannelController
 from api.controllers.customers import CustomerController
 from api.controllers.dashboard import DashboardController
@@ -40,6 +41,7 @@ from api.controllers.forecasts import (
     SalesHistoryController,
 )
 from api.controllers.health import HealthController
+from api.controllers.holds import HoldController
 from api.controllers.kpis import KpiController
 from api.controllers.operations import JobController, ReplenishmentController
 from api.controllers.orders import OrderController
@@ -88,6 +90,8 @@ CONTROLLERS = [
     RefundController,  # money
     SettlementController,  # money
     AfterSalesController,  # money
+    HoldController,
+    ChannelSettingsController,
 ]
 
 

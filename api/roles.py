@@ -62,3 +62,9 @@ TICKET_ACTION_READ = allow("admin", "ops", "support", "finance", "auditor")
 RETURN_RECEIVE = allow("admin", "ops", "warehouse")  # warehouse: its own warehouses
 SETTLEMENT_WRITE = allow("admin", "finance")
 SETTLEMENT_READ = allow("admin", "finance", "ops", "auditor")
+# ---- v1.1: checkout holds and channels (reliability.md "Role matrix — v1.1 additions") -------------------
+HOLD_CREATE = allow("admin", "ops", "integration")  # place, release, extend
+HOLD_READ = allow("admin", "ops", "auditor")
+CHANNEL_WRITE = allow("admin", "ops")
+CHANNEL_AVAILABILITY_READ = allow("admin", "ops", "warehouse", "finance", "auditor")
+CHANNEL_SYNC_READ = allow("admin", "ops", "finance", "auditor")

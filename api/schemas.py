@@ -107,6 +107,8 @@ class OrderLineIn(Body, kw_only=True):
     unit_price: Money
     promo: bool = False
     """Sold on a promotion (markdown, coupon, campaign): a feature of the sales history forecasts learn from."""
+    hold_id: UUID | None = None
+    """A checkout hold (POST /holds) whose units this line takes first."""
 
 
 class OrderIn(Body, kw_only=True):
@@ -133,6 +135,7 @@ def order_lines(lines: list[OrderLineIn]) -> list[dict[str, Any]]:
             "unit_price": Decimal(line.unit_price.amount),
             "currency": line.unit_price.currency,
             **({"promo": True} if line.promo else {}),
+            **({"hold_id": str(line.hold_id)} if line.hold_id else {}),
         }
         for line in lines
     ]

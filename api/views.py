@@ -66,6 +66,8 @@ class StockOut(Out, kw_only=True):
     warehouse: str
     on_hand: int
     reserved: int
+    held: int = 0
+    """Of `reserved`, the units checkout holds keep (POST /holds)."""
     available: int
     inbound: int = 0
     policy: dict[str, Any] | None = None
@@ -215,6 +217,7 @@ def stock_view(result: Result) -> StockOut:
         warehouse=s.warehouse,
         on_hand=s.on_hand,
         reserved=s.reserved,
+        held=sum(s.holds.values()),
         available=s.available,
         inbound=s.inbound,
         policy=s.policy,

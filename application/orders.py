@@ -11,7 +11,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.base import Result, ShopOpsBase
+from application.base import Result
+from application.holds import HoldCommands
 from domain.base import DomainError, Meta
 from domain.costing import Cost
 from domain.order import Order, order_id
@@ -19,7 +20,7 @@ from domain.routing import route
 from domain.stock import Stock, stock_id
 
 
-class OrderCommands(ShopOpsBase):
+class OrderCommands(HoldCommands):  # allocation converts checkout holds (application/holds.py)
     """Order commands (see the module docstring)."""
 
     def place_order(
@@ -87,24 +88,32 @@ class OrderCommands(ShopOpsBase):
             if not needed:
                 return Result(order, None)
             stocks = {(sku, wh): self._maybe(stock_id(sku, wh)) for wh in warehouses for sku in needed}
+            held, holding = self._convert_holds(order, needed, stocks, meta)  # checkout holds first (holds.py)
+            needed = {sku: q - sum(held.get(sku, {}).values()) for sku, q in needed.items()}
             available = {
                 wh: {sku: s.available for (sku, w), s in stocks.items() if w == wh and isinstance(s, Stock)}
                 for wh in warehouses
             }
-            routing = route(needed, available, preferred)
+            routing = route({s: q for s, q in needed.items() if q > 0}, available, preferred)
             if not routing.allocations and order.status != "placed":
                 return Result(order, None)  # still nothing for the backorder: record no new decision
-            touched: list[Aggregate] = []
+            touched: list[Aggregate] = list(holding)
+            for sku, by_wh in held.items():
+                for wh, qty in by_wh.items():
+                    routing.allocations.setdefault(sku, {})[wh] = routing.allocations.get(sku, {}).get(wh, 0) + qty
             for sku, by_wh in routing.allocations.items():
                 for wh, qty in by_wh.items():
                     stock = stocks[(sku, wh)]
                     if not isinstance(stock, Stock):  # route() only allocates where stock exists
                         raise DomainError(f"routing chose {wh} for {sku} but it holds no stock")
-                    stock.reserve(str(oid), qty, meta)
+                    extra = qty - held.get(sku, {}).get(wh, 0)  # held units are already the order's
+                    if extra > 0:
+                        stock.reserve(str(oid), extra, meta)
                     touched.append(stock)
             decision = {**routing.explain(), "needed": needed, "available": available, "preferred": preferred}
+            decision["held"] = held
             order.allocate(routing.allocations, routing.backordered, decision, meta)
-            return self._commit(order, *touched, primary=order)
+            return self._commit(order, *{id(a): a for a in touched}.values(), primary=order)
 
         return self._retrying(attempt)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.alert import Alert
+from domain.channel import Channel
 from domain.order import Order
 from domain.settlement import Settlement
 from domain.stock import Stock
@@ -100,6 +101,30 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Alert.Resolved: (when_alert_changes_notify,),
     Settlement.Created: (when_settlement_imported_reconcile,),  # money
 }
+
+
+# ---- channels both ways (issue 11): a channel's new settings are pushed at once; stock changes are pushed by
+# the relay's periodic `channel_push_jobs` (one job per channel and new state: coalesced, few jobs); a shipment
+# is pushed as fulfilment.
+def when_channel_changes_push_stock(event: Any) -> list[JobSpec]:
+    return [JobSpec("channel_push", str(event.originator_id), {"settings": True})]
+
+
+def when_order_ships_push_fulfilment(event: Any) -> list[JobSpec]:
+    oid = str(event.originator_id)
+    payload = {
+        "order_id": oid,
+        "shipment_version": event.originator_version,
+        "carrier": event.carrier,
+        "tracking_number": event.tracking_number,
+        "lines": event.lines,
+    }
+    return [JobSpec("fulfilment_push", f"{oid}:{event.originator_version}", payload)]
+
+
+REACTIONS[Channel.Created] = (when_channel_changes_push_stock,)
+REACTIONS[Channel.Updated] = (when_channel_changes_push_stock,)
+REACTIONS[Order.Shipped] = (*REACTIONS.get(Order.Shipped, ()), when_order_ships_push_fulfilment)
 
 
 def jobs_for(event: Any) -> list[JobSpec]:

@@ -11,6 +11,7 @@ from application.after_sales import AfterSalesCommands
 from application.alerts import AlertCommands
 from application.base import Result
 from application.catalog import CatalogCommands
+from application.channels import ChannelCommands
 from application.orders import OrderCommands
 from application.refunds import RefundCommands
 from application.replenishment import ReplenishmentCommands
@@ -22,6 +23,7 @@ __all__ = ["Result", "ShopOps"]
 
 
 class ShopOps(
+    ChannelCommands,  # channels
     CatalogCommands,
     StockCommands,
     OrderCommands,

@@ -231,6 +231,7 @@ class Order(ShopAggregate):
                 "quantity": line["quantity"],
                 "unit_price": str(line["unit_price"]),
                 **({"promo": True} if line.get("promo") else {}),
+                **({"hold_id": str(line["hold_id"])} if line.get("hold_id") else {}),  # a checkout hold it converts
             }
         stored = list(merged.values())
         return cls._create(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain import hold
 from domain.base import (
     DomainError,
     InsufficientStockError,
@@ -209,7 +210,13 @@ class Stock(ShopAggregate):
             aggregate.open_replenishment = None
             aggregate.on_order = 0
 
+    # Checkout holds (domain/hold.py): units held count as reserved while the hold is active.
+    HoldPlaced = hold.HoldPlaced
+    HoldEnded = hold.HoldEnded
+    HoldConverted = hold.HoldConverted
+
     def __init__(self, sku: str, warehouse: str) -> None:
+        self.holds: dict[str, int] = {}
         self.sku = sku
         self.warehouse = warehouse
         self.on_hand = 0

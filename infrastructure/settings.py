@@ -157,6 +157,18 @@ class Settings(BaseSettings):
             _load_triage_rules(value)
         return value
 
+    # ---- checkout holds, unpaid orders and channels both ways (issue 11; see docs/channels.md) ----------
+    # Orders of SHOPOPS_PAYMENT_FIRST_CHANNELS (above) still unpaid after this many minutes are cancelled.
+    shopops_unpaid_cancel_minutes: float = Field(default=60.0, gt=0)
+    # Stock pushes per channel and second (a token bucket shared by every worker through PostgreSQL).
+    shopops_channel_rate: float = Field(default=5.0, gt=0)
+    shopops_channel_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Available-to-sell at or below this goes first (the fast lane): zero and low stock stop overselling.
+    shopops_channel_low_stock: int = Field(default=5, ge=0)
+    shopops_channel_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The drift check re-pushes what a channel has not acknowledged after this many seconds.
+    shopops_channel_drift_seconds: float = Field(default=15.0, gt=0)
+
     def channel_secret(self, channel: str) -> bytes | None:
         secret = self.shopops_channel_secrets.get(channel)
         return secret.encode() if secret else None

@@ -16,7 +16,9 @@ from infrastructure.jobs.relay import Relay
 from infrastructure.settings import Settings
 from workers.actors import ACTORS, install_fault_injection
 from workers.broker import broker
+from workers.channels import channel_drift_jobs, channel_push_jobs
 from workers.forecasts import scheduled_refresh
+from workers.holds import HOLD_LOOKAHEAD_SECONDS, hold_expiry_jobs, unpaid_order_jobs
 from workers.insight import alert_evaluation_jobs
 from workers.money import unmatched_payment_jobs
 from workers.runtime import get_runtime
@@ -62,6 +64,10 @@ def run_relay(stop: threading.Event) -> None:
             lambda: alert_evaluation_jobs(settings),
             lambda: unmatched_payment_jobs(settings),  # money
             lambda: scheduled_retrain(settings),
+            lambda: hold_expiry_jobs(runtime.pool, HOLD_LOOKAHEAD_SECONDS),
+            lambda: unpaid_order_jobs(runtime.pool, settings),
+            lambda: channel_push_jobs(runtime.pool),
+            lambda: channel_drift_jobs(runtime.pool, settings),
         ],
     )
     relay.run(stop)

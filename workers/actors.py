@@ -13,8 +13,10 @@ import dramatiq
 from infrastructure.jobs.broker import QUEUES, JobRef, Queue, job_message
 from infrastructure.jobs.ledger import Job
 from workers.broker import broker
+from workers.channels import push_fulfilment, push_stock
 from workers.dispatch import dispatch_order, fill_backorders
 from workers.forecasts import forecast_batch, refresh_forecasts
+from workers.holds import cancel_unpaid, expire_hold
 from workers.insight import deliver, evaluate, notify
 from workers.money import check_unmatched_payments, reconcile_settlement
 from workers.reorder import reorder
@@ -39,6 +41,11 @@ HANDLERS: dict[str, Callable[[Runtime, Job], dict[str, Any]]] = {
     "reconcile": reconcile_settlement,  # money
     "unmatched_payments": check_unmatched_payments,  # money
     RETRAIN: retrain_ticket_model,
+    # checkout holds, unpaid orders, channel pushes (issue 11)
+    "hold_expire": expire_hold,
+    "unpaid_cancel": cancel_unpaid,
+    "channel_push": push_stock,
+    "fulfilment_push": push_fulfilment,
 }
 
 RETRY_DELAY_MS = 1000

@@ -56,6 +56,10 @@ KIND_QUEUES: dict[str, str] = {
     "alert_evaluate": "alerts",
     "alert_notify": "alerts",
     "alert_webhook": "outbound",
+    "hold_expire": "dispatch",  # held units go back on sale within seconds of their time
+    "unpaid_cancel": "dispatch",
+    "channel_push": "outbound",
+    "fulfilment_push": "outbound",
     "reconcile": "money",
     "unmatched_payments": "money",
 }

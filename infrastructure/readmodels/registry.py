@@ -3,8 +3,10 @@
 from infrastructure.readmodels import (
     after_sales,
     audit_timeline,
+    available_to_sell,
     catalog,
     customer_profile,
+    holds,
     order_shipments,
     order_summary,
     reconciliation,
@@ -34,5 +36,7 @@ PROJECTIONS: dict[str, Projection] = {
         refunds.projection,  # money
         reconciliation.projection,  # money
         after_sales.projection,  # money
+        holds.projection,
+        available_to_sell.projection,
     )
 }

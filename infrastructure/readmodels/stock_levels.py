@@ -55,6 +55,20 @@ def moved(cur: Cursor[Any], event: Any, position: int) -> None:
         _update(cur, event, position, "unit_cost = %s, currency = %s", (Decimal(average), event.currency))
 
 
+# ---- checkout holds (domain/hold.py): held units are part of `reserved` while the hold is active ----------
+HELD: dict[type, Any] = {
+    Stock.HoldPlaced: lambda e: (e.quantity, e.quantity),
+    Stock.HoldEnded: lambda e: (-e.quantity, -e.quantity),
+    Stock.HoldConverted: lambda e: (-e.quantity, 0),
+}
+
+
+@on(*HELD)
+def held(cur: Cursor[Any], event: Any, position: int) -> None:
+    held_delta, reserved_delta = HELD[type(event)](event)
+    _update(cur, event, position, "held = held + %s, reserved = reserved + %s", (held_delta, reserved_delta))
+
+
 @on(Stock.ReplenishmentClosed)
 def replenishment_closed(cur: Cursor[Any], event: Any, position: int) -> None:
     _update(cur, event, position, "on_order = 0", ())
@@ -146,6 +160,7 @@ def _view(row: Any) -> dict[str, Any]:
         "warehouse": row["warehouse"],
         "on_hand": row["on_hand"],
         "reserved": row["reserved"],
+        "held": row["held"],
         "available": row["on_hand"] - row["reserved"],
         "inbound": row["inbound"] + row["on_order"],
         "policy": json.loads(policy) if isinstance(policy, str) else policy,

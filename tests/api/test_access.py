@@ -100,8 +100,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reconciliation/summary"): {"admin", "finance", "ops", "auditor"},
     ("GET", "/api/v1/reconciliation/exceptions"): {"admin", "finance", "ops", "auditor"},
     ("POST", "/api/v1/reconciliation/exceptions/{exception_id}/resolve"): {"admin", "finance"},
+    # v1.1: checkout holds and channels
+    ("POST", "/api/v1/holds"): {"admin", "ops", "integration"},
+    ("POST", "/api/v1/holds/{hold_id}/release"): {"admin", "ops", "integration"},
+    ("POST", "/api/v1/holds/{hold_id}/extend"): {"admin", "ops", "integration"},
+    ("GET", "/api/v1/holds/{hold_id}"): {"admin", "ops", "auditor"},
+    ("PUT", "/api/v1/channels/{channel}"): {"admin", "ops"},
+    ("GET", "/api/v1/channels/{channel}"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/channels/{channel}/availability"): {"admin", "ops", "warehouse", "finance", "auditor"},
+    ("GET", "/api/v1/channels/{channel}/sync"): {"admin", "ops", "finance", "auditor"},
 }
-PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/channels/{channel}/orders")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/channels/{channel}/orders"),
+    ("POST", "/api/v1/channels/{channel}/cancellations"),
+}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-0000000000aa"
 
 

@@ -108,6 +108,9 @@ def history(container: Container, orders: int = 30) -> None:
     app.assign_ticket(ticket.id, "ann", META)
     app.reply_ticket(ticket.id, "agent", "On its way", META)
     app.raise_alert(Finding("stockout", "B/W1", "critical", {"available": 0}), ["ops"], META)  # insight
+    channel = {"name": "Market", "warehouses": ["W1", "W2"], "share": "0.5", "buffer": 1}
+    app.put_channel("mkt", {**channel, "stock_url": None, "fulfilment_url": None}, META)
+    app.release_hold(app.place_hold("A", 2, "cart-1", META, warehouse="W1").aggregate.id, META)
 
 
 def timeless(item: dict[str, Any]) -> dict[str, Any]:
