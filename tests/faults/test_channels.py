@@ -169,7 +169,10 @@ def wait_in_sync(container: Container, receivers: dict[str, Receiver], stack: St
     url = stack.env["DATABASE_URL"]
     try:
         wait_until(
-            lambda: jobs(url, "pending", "running") == 0 and in_sync(container, receivers), timeout, "in sync", stack.log_tail
+            lambda: jobs(url, "pending", "running") == 0 and in_sync(container, receivers),
+            timeout,
+            "in sync",
+            stack.log_tail,
         )
     except AssertionError as error:
         with psycopg.connect(url) as conn:
