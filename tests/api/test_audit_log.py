@@ -45,7 +45,14 @@ async def test_export_streams_every_event_with_who_when_and_why_as_ndjson(api: A
     last = lines[-1]
     assert last["type"] == "shopops.stock.received"
     assert last["actor"]["id"] == "admin-user"
-    assert last["data"] == {"quantity": 5, "reference": "po-1"}
+    # a receipt without a cost records none (money, v1.1: unit cost, currency and the new moving average)
+    assert last["data"] == {
+        "quantity": 5,
+        "reference": "po-1",
+        "unit_cost": None,
+        "currency": None,
+        "average_cost": None,
+    }
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     empty = await api.client.get("/api/v1/audit/export", params={"from": future}, headers=api.headers("admin"))
     assert empty.text == ""
