@@ -8,6 +8,8 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from infrastructure.channels.queries import channels_behind
+
 Pool = ConnectionPool[Connection[Any]]
 
 STOCK = """
@@ -83,8 +85,9 @@ class PgAlertFacts:
         return self._rows(EXCEPTIONS)
 
     def channel_lags(self) -> list[dict[str, Any]]:
-        """Hook: `{channel, lag_seconds}` per channel once the channel stock push exists."""
-        return []
+        """`{channel, lag_seconds, pending, failures, last_error}` for every channel with changes its receiver
+        has not acknowledged (the rule compares the lag with its threshold)."""
+        return [{**row, "lag_seconds": row["behind_seconds"]} for row in channels_behind(self.pool, 0)]
 
     def open_alerts(self) -> list[tuple[str, str]]:
         with self.pool.connection() as conn:

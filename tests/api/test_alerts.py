@@ -193,3 +193,21 @@ async def test_alerts_are_posted_signed_to_subscribed_webhooks_and_retried_on_fa
         "open",
         alert["id"],
     )
+
+
+async def test_a_channel_whose_receiver_is_behind_raises_channel_sync_lag(
+    api: Api, container: Container, pool: Pool
+) -> None:
+    await api.catalog("A")
+    await api.receive("A", "W1", 10)
+    body = {"name": "Market", "warehouses": ["W1"], "share": 1, "buffer": 0, "stock_url": "http://127.0.0.1:9/stock"}
+    assert (await api.put("/api/v1/channels/market", body, role="ops")).status_code == 200
+    await api.seen("/api/v1/channels/market/availability", container.app.position())
+    # nothing was pushed to the receiver: its value is pending, so with no tolerance the channel is behind
+    await api.seen("/api/v1/alerts", container.app.position())
+    result = evaluate_alerts(container.app, PgAlertFacts(pool), routes({}), AlertThresholds(sync_lag_seconds=0), META)
+    await api.seen("/api/v1/alerts", container.app.position())
+    assert "channel_sync_lag:market" in result["raised"]
+    lag = (await api.get("/api/v1/alerts?kind=channel_sync_lag")).json()["items"]
+    assert [(a["subject"], a["status"]) for a in lag] == [("market", "open")]
+    assert lag[0]["inputs"]["pending"] >= 1
