@@ -59,12 +59,10 @@ def _kinds(annotation: Any) -> Iterator[Any]:
         yield from _kinds(argument)
 
 
-@functools.cache
-def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
-    """The handler's (and its dependencies') query parameters of a `STRICT` type, by their name in the URL."""
+def _query_fields(handler: HTTPRouteHandler) -> Iterator[tuple[str, Any]]:
+    """(name in the URL, annotation) of every query parameter of the handler and its dependencies."""
     providers = handler.resolve_dependencies()
     signatures = [handler.parsed_fn_signature, *(p.parsed_fn_signature for p in providers.values())]
-    found = []
     for signature in signatures:
         for name, field in signature.parameters.items():
             kwarg = field.kwarg_definition
@@ -72,9 +70,27 @@ def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
                 continue
             if isinstance(kwarg, ParameterKwarg) and (kwarg.header or kwarg.cookie):
                 continue
-            kind = next((k for k in _kinds(field.annotation) if k in STRICT), None)
-            if kind is not None:
-                found.append((getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name, kind))
+            yield getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name, field.annotation
+
+
+@functools.cache
+def single_valued_queries(handler: HTTPRouteHandler) -> frozenset[str]:
+    """Query parameters that take one value (not a list): given twice, the request is malformed."""
+    return frozenset(
+        name
+        for name, annotation in _query_fields(handler)
+        if not any(getattr(k, "__origin__", k) in (list, tuple, set, frozenset) for k in _kinds(annotation))
+    )
+
+
+@functools.cache
+def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
+    """The handler's (and its dependencies') query parameters of a `STRICT` type, by their name in the URL."""
+    found = []
+    for name, annotation in _query_fields(handler):
+        kind = next((k for k in _kinds(annotation) if k in STRICT), None)
+        if kind is not None:
+            found.append((name, kind))
     return tuple(found)
 
 
@@ -96,6 +112,12 @@ def strict_query(request: Request[Any, Any, Any]) -> None:
         if name not in request.path_params
         for raw in request.query_params.getall(name, [])
         if (message := _malformed(raw, kind)) is not None
+    ]
+    single = single_valued_queries(request.route_handler)
+    errors += [
+        {"message": "Expected one value, got several", "key": name}
+        for name in sorted(set(request.query_params.keys()) & single)
+        if name not in request.path_params and len(request.query_params.getall(name, [])) > 1
     ]
     if errors:
         raise ValidationException("the request is not valid", extra=errors)

@@ -175,9 +175,10 @@ def _register() -> None:
     from cli.forecast import forecast
     from cli.jobs import jobs
     from cli.sales import sales
+    from cli.settlements import settlements
     from cli.simulate import simulate
 
-    for group in (audit, forecast, jobs, sales, simulate):
+    for group in (audit, forecast, jobs, sales, settlements, simulate):
         main.add_command(group)
 
 
