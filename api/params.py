@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -50,7 +51,8 @@ def found(row: dict[str, Any] | None, kind: type[T], what: str) -> Response[T]:
 
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
-STRICT = (datetime, date, int)  # query types Litestar converts leniently: "0.5" is a datetime, "1e2" an int
+# query types Litestar converts leniently: "0.5" is a datetime, "1e2" an int, "null" a missing UUID
+STRICT = (datetime, date, int, UUID)
 
 
 def _kinds(annotation: Any) -> Iterator[Any]:
@@ -97,6 +99,12 @@ def strict_queries(handler: HTTPRouteHandler) -> tuple[tuple[str, type], ...]:
 def _malformed(raw: str, kind: type) -> str | None:
     if kind is int:
         return None if _INTEGER.match(raw) else "Expected an integer"
+    if kind is UUID:
+        try:
+            UUID(raw)
+        except ValueError:
+            return "Expected a UUID"
+        return None
     try:
         msgspec.convert(raw, kind, strict=True)
     except msgspec.ValidationError:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, PathParameter
 
-from api.controllers.channels import WEBHOOK_RATE_LIMIT, _verify
+from api.controllers.channels import WEBHOOK_RATE_LIMIT, signed_webhook
 from api.masking import mask_contact
 from api.params import CODE_PATTERN, DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, Limit, found
 from api.roles import CHANNEL_AVAILABILITY_READ, CHANNEL_SYNC_READ, CHANNEL_WRITE
@@ -18,7 +18,6 @@ from api.runtime import etag, runtime_of
 from api.schemas_channels import CancellationIn, ChannelIn
 from api.security import PUBLIC_OPT
 from api.views import OrderOut, Out, Page, order_view
-from domain.base import Actor, Meta
 from infrastructure.channels.queries import sync_view
 from infrastructure.identity.personal_data import unseal
 from infrastructure.readmodels import available_to_sell as ats
@@ -122,16 +121,7 @@ class ChannelSettingsController(Controller):
         """The channel cancels one of its orders (signed like the orders webhook): 200 with the cancelled order,
         again 200 on a repeat; 409 once shipped (a return is the way); 401 on a bad signature."""
         runtime = runtime_of(request)
-        body = await request.body()
-        _verify(runtime, channel, body, request.headers.get("x-shopops-signature"))
-        try:
-            data = msgspec.json.decode(body, type=CancellationIn)
-        except msgspec.ValidationError as error:
-            raise ValidationException(str(error)) from None
-        meta = Meta(
-            actor=Actor(id=f"channel:{channel}", role="integration", kind="channel"),
-            correlation_id=request.headers.get("x-request-id") or f"{channel}:{data.external_id}:cancel",
-        )
+        data, meta = await signed_webhook(request, channel, CancellationIn, ":cancel")
         result = await runtime.call(runtime.app.cancel_from_channel, channel, data.external_id, data.reason, meta)
         view = order_view(result)
         customer = await unseal(runtime.db, view.customer) or {}

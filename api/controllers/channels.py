@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, post
@@ -33,6 +33,32 @@ def _verify(runtime: Runtime, channel: str, body: bytes, signature: str | None) 
         raise NotAuthorizedException("missing or invalid X-Shopops-Signature for this channel")
 
 
+class ChannelMessage(Protocol):
+    external_id: str
+
+
+Message = TypeVar("Message", bound=ChannelMessage)
+
+
+async def signed_webhook(
+    request: Request[Any, Any, Any], channel: str, kind: type[Message], correlation_suffix: str = ""
+) -> tuple[Message, Meta]:
+    """A channel's webhook body, verified against the channel's secret (401 otherwise) and decoded (422), with
+    the metadata its command records: the channel as actor, the request id or the channel's own reference as
+    correlation id."""
+    body = await request.body()
+    _verify(runtime_of(request), channel, body, request.headers.get("x-shopops-signature"))
+    try:
+        data = msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as error:
+        raise ValidationException(str(error)) from None
+    meta = Meta(
+        actor=Actor(id=f"channel:{channel}", role="integration", kind="channel"),
+        correlation_id=request.headers.get("x-request-id") or f"{channel}:{data.external_id}{correlation_suffix}",
+    )
+    return data, meta
+
+
 class ChannelController(Controller):
     path = "/channels"
     tags = ("channels",)
@@ -53,16 +79,7 @@ class ChannelController(Controller):
     ) -> Response[OrderOut]:
         """201 with the order placed from the channel's payload, 200 when it was delivered before."""
         runtime = runtime_of(request)
-        body = await request.body()
-        _verify(runtime, channel, body, request.headers.get("x-shopops-signature"))
-        try:
-            data = msgspec.json.decode(body, type=ChannelOrderIn)
-        except msgspec.ValidationError as error:
-            raise ValidationException(str(error)) from None
-        meta = Meta(
-            actor=Actor(id=f"channel:{channel}", role="integration", kind="channel"),
-            correlation_id=request.headers.get("x-request-id") or f"{channel}:{data.external_id}",
-        )
+        data, meta = await signed_webhook(request, channel, ChannelOrderIn)
         customer = {k: v for k, v in msgspec.structs.asdict(data.customer).items() if v is not None}
         result = await runtime.call(
             runtime.app.place_order, channel, data.external_id, customer, order_lines(data.lines), meta

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.exceptions import ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.params import DEFAULT_LIMIT, Cmds, Cursor, Db, Filter, Limit
@@ -84,7 +85,12 @@ class SettlementController(Controller):
     path = "/"
     tags = ("money",)
 
-    @post("/settlements", guards=[SETTLEMENT_WRITE], status_code=202)
+    @post(
+        "/settlements",
+        guards=[SETTLEMENT_WRITE],
+        status_code=202,
+        responses={200: ResponseSpec(AcceptedOut, description="the payout was imported before: nothing new")},
+    )
     async def import_settlement(self, data: JSONBody[SettlementIn], commands: Cmds) -> Response[AcceptedOut]:
         """202 when the payout is new (matched before answering); 200 with the same id when it was imported."""
         result = await commands.run(commands.app.import_settlement, payout_body(data))
