@@ -267,8 +267,10 @@ def test_tickets_are_triaged_assigned_and_escalated_by_the_workers(container: Co
     app.put_agent("ann", "Ann", ["shipping"], 5, True, META)
     for name in ("projections", "relay", "worker"):
         stack.start(name)
-    english = app.open_ticket("cust-1", None, "email", "Where is my parcel?", "Tracking has not moved", META)
-    chinese = app.open_ticket("cust-2", None, "web", "包裹还没到", "我的快递一直没到，请查一下物流", META)
+    # opened now: the SLA clocks of the read model (business time) and the domain (recording time) agree
+    now = Meta(actor=META.actor, correlation_id=META.correlation_id)
+    english = app.open_ticket("cust-1", None, "email", "Where is my parcel?", "Tracking has not moved", now)
+    chinese = app.open_ticket("cust-2", None, "web", "包裹还没到", "我的快递一直没到，请查一下物流", now)
     tickets = [english.aggregate.id, chinese.aggregate.id]
     wait_until(lambda: all(app.ticket(t).assignee == "ann" for t in tickets), 60, "triage", stack.log_tail)
     assert {app.ticket(t).category for t in tickets} == {"shipping"}
