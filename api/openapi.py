@@ -265,7 +265,17 @@ def finish_openapi(app: Litestar) -> None:
                 if isinstance(parameter, Parameter):
                     _strict_parameter(parameter, fields.get(parameter.name))
             _finish_body(operation, handler, components, seen)
+            _declare_csv(operation)
             _declare_problems(route, handler, operation)
+
+
+def _declare_csv(operation: Operation) -> None:
+    """Operations with a `format` query parameter (the reports) also answer their 200 as CSV."""
+    if not any(isinstance(p, Parameter) and p.name == "format" for p in operation.parameters or ()):
+        return
+    ok = (operation.responses or {}).get("200")
+    if isinstance(ok, OpenAPIResponse):
+        ok.content = {**(ok.content or {}), "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
 
 
 def _declare_problems(route: HTTPRoute, handler: HTTPRouteHandler, operation: Operation) -> None:
