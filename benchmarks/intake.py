@@ -34,7 +34,7 @@ from domain.base import Actor, Meta  # noqa: E402
 from infrastructure.bootstrap import bootstrap  # noqa: E402
 from infrastructure.eventstore.migrate import migrate  # noqa: E402
 from infrastructure.identity.users import add_user  # noqa: E402
-from infrastructure.readmodels.tracking import POSITIONS_SQL  # noqa: E402
+from infrastructure.readmodels.tracking import projection_positions  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 SKUS = [f"BENCH-{i:02d}" for i in range(10)]
@@ -139,7 +139,7 @@ async def follow_projections(url: str, target: int, timeout: float) -> list[tupl
     try:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            position = min(r["position"] for r in await conn.fetch(POSITIONS_SQL))
+            position = min((await projection_positions(conn)).values())
             samples.append((time.monotonic(), position))
             if position >= target:
                 break
