@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -57,15 +58,21 @@ def issue_token(settings: Settings, username: str, roles: Iterable[str], warehou
 
 
 def read_token(settings: Settings, token: str) -> Principal:
-    """Verify signature and expiry (with the configured leeway); any failure is a 401."""
+    """Verify signature and expiry (with the configured leeway); any failure is a 401.
+
+    A token's signature is verified once per process (`_verified` keeps the last few thousand): a token
+    cannot change, so only its expiry is checked again on every request."""
+    principal, expires = _verified(settings.shopops_secret_key, settings.shopops_token_leeway_seconds, token)
+    if time.time() > expires + settings.shopops_token_leeway_seconds:
+        raise NotAuthorizedException("the token has expired")
+    return principal
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, leeway: float, token: str) -> tuple[Principal, float]:
+    """The principal a valid token names and its expiry; raises (and so caches nothing) for any bad token."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.shopops_secret_key,
-            algorithms=[ALGORITHM],
-            leeway=settings.shopops_token_leeway_seconds,
-            options={"require": ["exp", "sub"]},
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=leeway, options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
         raise NotAuthorizedException("the token has expired") from None
     except jwt.InvalidTokenError:
@@ -73,7 +80,9 @@ def read_token(settings: Settings, token: str) -> Principal:
     roles, warehouses = claims.get("roles"), claims.get("warehouses", [])
     if not isinstance(roles, list) or not roles or not isinstance(warehouses, list):
         raise NotAuthorizedException("the token carries no roles")
-    return Principal(str(claims["sub"]), tuple(map(str, roles)), tuple(map(str, warehouses)))
+    if not isinstance(claims["exp"], int | float):
+        raise NotAuthorizedException("the token is not valid")
+    return Principal(str(claims["sub"]), tuple(map(str, roles)), tuple(map(str, warehouses))), float(claims["exp"])
 
 
 class BearerAuthMiddleware:

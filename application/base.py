@@ -109,12 +109,23 @@ class ShopOpsBase(Application[UUID]):
         return self._load(tid, Ticket, "ticket")
 
     def _require_known(self, skus: list[str] | tuple[str, ...] = (), warehouses: tuple[str, ...] = ()) -> None:
-        unknown_skus = [s for s in skus if self._maybe(product_id(s)) is None]
+        unknown_skus = [s for s in skus if not self._exists(product_id(s))]
         if unknown_skus:
             raise UnknownReferenceError(f"unknown SKU(s): {', '.join(sorted(set(unknown_skus)))}")
-        unknown_wh = [w for w in warehouses if self._maybe(warehouse_id(w)) is None]
+        unknown_wh = [w for w in warehouses if not self._exists(warehouse_id(w))]
         if unknown_wh:
             raise UnknownReferenceError(f"unknown warehouse(s): {', '.join(sorted(set(unknown_wh)))}")
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        """Whether a catalogue record (product, warehouse) exists. They are never removed, so a yes is kept
+        for the life of the process and a hot SKU costs no event-store read per order; a no is asked again."""
+        known: set[UUID] = self.__dict__.setdefault("_known_records", set())
+        if aggregate_id in known:
+            return True
+        if self._maybe(aggregate_id) is None:
+            return False
+        known.add(aggregate_id)
+        return True
 
     def _standard_cost(self, sku: str) -> Cost | None:
         """The product's standard cost: the fallback for stock that has no cost of its own yet (money)."""

@@ -32,14 +32,17 @@ class OrderCommands(HoldCommands):  # allocation converts checkout holds (applic
         so the order stays `placed` here.
         """
         oid = order_id(channel, external_id)
-        existing = self._maybe(oid)
-        if existing is not None:
+        try:
+            self._require_known([line["sku"] for line in lines])
+            order = Order.place(channel, external_id, customer, lines, meta)  # validates before any key is made
+        except DomainError:
+            existing = self._maybe(oid)  # placed before: the existing order, whatever this body says
+            if existing is None:
+                raise
             return Result(existing, self.position(), created=False)
-        self._require_known([line["sku"] for line in lines])
-        order = Order.place(channel, external_id, customer, lines, meta)  # validates before any key is made
         if self.vault is not None:  # contact data enters the event sealed with the customer's own key
             order = Order.place(channel, external_id, self.vault.seal(customer), lines, meta)
-        try:
+        try:  # no read first: the event store's unique (id, version) answers "placed before?"
             return self._commit(order, primary=order, created=True)
         except IntegrityError:
             return Result(self.order(oid), self.position(), created=False)

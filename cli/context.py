@@ -20,6 +20,6 @@ def settings() -> Settings:
 
 
 @contextmanager
-def container(pool_size: int = 2) -> Iterator[Container]:
+def container(pool_size: int | None = None) -> Iterator[Container]:
     with bootstrap(settings(), pool_size=pool_size) as built:
         yield built

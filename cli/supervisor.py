@@ -19,6 +19,7 @@ log = logging.getLogger("shopops.up")
 class Child:
     name: str
     argv: Sequence[str]
+    env: Mapping[str, str] = field(default_factory=dict)  # over the group's environment
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -42,12 +43,12 @@ class Supervisor:
         self.max_quick_failures = max_quick_failures
         self.failed: str | None = None
 
-    def add(self, name: str, *args: str) -> None:
-        self.children.append(Child(name, [sys.executable, "-m", *args]))
+    def add(self, name: str, *args: str, env: Mapping[str, str] | None = None) -> None:
+        self.children.append(Child(name, [sys.executable, "-m", *args], dict(env or {})))
 
     def _start(self, child: Child) -> None:
         log.info("starting %s", child.name)
-        child.proc = subprocess.Popen(child.argv, env=self.env)  # noqa: S603 - our own interpreter and modules
+        child.proc = subprocess.Popen(child.argv, env={**self.env, **child.env})  # noqa: S603 - our own interpreter and modules
         child.started_at = time.monotonic()
 
     def _check(self, child: Child) -> None:

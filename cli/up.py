@@ -11,7 +11,7 @@ import click
 from cli.supervisor import Supervisor
 from infrastructure.bootstrap import bootstrap
 from infrastructure.eventstore.migrate import migrate
-from infrastructure.settings import Settings, child_environment
+from infrastructure.settings import Settings, child_environment, connection_plan
 
 log = logging.getLogger("shopops.up")
 
@@ -30,16 +30,19 @@ def launch(settings: Settings, host: str, port: int, demo: bool) -> int:
     click.echo(f"schema: {'applied ' + ', '.join(applied) if applied else 'up to date'}")
     if demo:
         _load_demo(settings, host, port)
+    apis = settings.shopops_api_processes
+    plan = connection_plan(settings.shopops_db_connections, apis, separate_jobs=bool(settings.redis_url))
     supervisor = Supervisor(env)
-    supervisor.add("api", "api", "--host", host, "--port", str(port))
-    supervisor.add("projections", "cli", "projections")
+    supervisor.add("api", "api", "--host", host, "--port", str(port), "--workers", str(apis), env=plan["api"])
+    supervisor.add("projections", "cli", "projections", env=plan["projections"])
     if settings.redis_url:
-        supervisor.add("relay", "workers", "relay")
-        supervisor.add("worker", "workers", "worker")
+        supervisor.add("relay", "workers", "relay", env=plan["relay"])
+        supervisor.add("worker", "workers", "worker", env=plan["worker"])
     else:
         click.echo("REDIS_URL not set: relay and worker share one process with an in-process broker")
-        supervisor.add("jobs", "workers", "inprocess")
-    supervisor.add("audit-chain", "cli", "audit", "chain")
+        supervisor.add("jobs", "workers", "inprocess", env=plan["jobs"])
+    supervisor.add("audit-chain", "cli", "audit", "chain", env=plan["audit-chain"])
+    click.echo(f"PostgreSQL connections: at most {settings.shopops_db_connections} ({apis} API process(es))")
     click.echo(f"shopops is up: http://{host}:{port}/api/v1 (docs: http://{host}:{port}/schema) — Ctrl-C stops it")
     try:
         return supervisor.run()

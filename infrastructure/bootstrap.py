@@ -45,10 +45,12 @@ class Container:
         self.close()
 
 
-def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Container:
-    """The ShopOps application and a psycopg pool of at most `pool_size` connections (for read models, the job
-    ledger and the personal-data vault); the event store keeps its own pool inside the application."""
+def bootstrap(settings: Settings | None = None, *, pool_size: int | None = None) -> Container:
+    """The ShopOps application and a psycopg pool of at most `pool_size` connections (default
+    SHOPOPS_APP_POOL_SIZE; for read models, the job ledger and the personal-data vault); the event store keeps
+    its own pool inside the application (SHOPOPS_POOL_SIZE + SHOPOPS_POOL_MAX_OVERFLOW)."""
     settings = settings or get_settings()
+    pool_size = pool_size or settings.shopops_app_pool_size
     if settings.shopops_sla_policy:
         configure_sla(settings.shopops_sla_policy)
     app = ShopOps(env=settings.eventsourcing_env())

@@ -31,6 +31,44 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DEV_SECRET = "shopops-dev-secret-change-me-0123456789"  # noqa: S105 - only used when none is configured
 
 
+# Connections each part of `shopops up` holds at most, apart from the API's share (see connection_plan).
+PART_CONNECTIONS: dict[str, tuple[int, int]] = {  # part: (event-store pool, app pool)
+    "projections": (1, 2),  # + its LISTEN connection: 4
+    "relay": (1, 1),
+    "worker": (3, 3),
+    "audit-chain": (1, 1),
+}
+LISTEN_CONNECTIONS = 1  # the projections' LISTEN connection
+MIN_CONNECTIONS = sum(a + b for a, b in PART_CONNECTIONS.values()) + LISTEN_CONNECTIONS
+
+
+def connection_plan(budget: int, api_processes: int, separate_jobs: bool = True) -> dict[str, dict[str, str]]:
+    """The pool sizes of every part of `shopops up` as environment overrides, so that the group holds at most
+    `budget` PostgreSQL connections: the fixed parts take PART_CONNECTIONS, each API process an equal share of
+    the rest (its event-store pool runs the commands; one app connection; the rest reads). Without Redis the
+    relay and worker share one process (`jobs`) and its pools."""
+    share = (budget - MIN_CONNECTIONS) // api_processes
+    if share < 3:
+        raise ConfigurationError(
+            f"SHOPOPS_DB_CONNECTIONS={budget} is too small for {api_processes} API process(es): "
+            f"at least {MIN_CONNECTIONS + 3 * api_processes} are needed"
+        )
+    reads = max(1, (share - 1) // 3)
+    parts = {**PART_CONNECTIONS, "api": (share - 1 - reads, 1)}
+    if not separate_jobs:
+        relay, worker = parts.pop("relay"), parts.pop("worker")
+        parts["jobs"] = (relay[0] + worker[0], relay[1] + worker[1])
+    plan = {}
+    for part, (events, app) in parts.items():
+        plan[part] = {
+            "SHOPOPS_POOL_SIZE": str(events),
+            "SHOPOPS_POOL_MAX_OVERFLOW": "0",
+            "SHOPOPS_APP_POOL_SIZE": str(app),
+        }
+    plan["api"]["SHOPOPS_READ_POOL_SIZE"] = str(reads)
+    return plan
+
+
 class Settings(BaseSettings):
     """Environment configuration. Unset DATABASE_URL / REDIS_URL mean: use the embedded defaults (D8)."""
 
@@ -49,6 +87,11 @@ class Settings(BaseSettings):
     shopops_lock_timeout_seconds: int = 5
     shopops_command_retries: int = Field(default=12, ge=1)
     shopops_read_pool_size: int = Field(default=8, ge=1)
+    shopops_app_pool_size: int = Field(default=4, ge=1)  # a process's psycopg pool: read models, ledger, keys
+    # `shopops up`: PostgreSQL connections the whole group may hold, split by `connection_plan` (each pool
+    # above is then set per process), and how many API processes it starts (they are stateless).
+    shopops_db_connections: int = Field(default=20, ge=MIN_CONNECTIONS + 3)
+    shopops_api_processes: int = Field(default=1, ge=1, le=16)
     shopops_min_position_timeout_seconds: float = 5.0
     shopops_max_body_bytes: int = 1_048_576
     # Workers (D5): how often the relay sweeps, when a sent job counts as lost, how long a worker's lease lasts.
@@ -218,7 +261,9 @@ class Settings(BaseSettings):
             "POSTGRES_CONNECT_TIMEOUT": str(int(max(1, self.shopops_pool_timeout_seconds))),
             "POSTGRES_LOCK_TIMEOUT": str(self.shopops_lock_timeout_seconds),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "5",
-            "POSTGRES_PRE_PING": "y",
+            # No ping per checkout (a round trip on every command): the recorder retries a dead connection's
+            # OperationalError (10 × 0.2 s) and the pool drops it, so a restarted server costs one retry.
+            "POSTGRES_PRE_PING": "n",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "CREATE_TABLE": "n",
             "IS_SNAPSHOTTING_ENABLED": "n",

@@ -34,7 +34,7 @@ _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    container = bootstrap(settings, pool_size=settings.shopops_pool_size)
+    container = bootstrap(settings)
     return Runtime(
         container=container,
         pool=container.pool,

@@ -30,14 +30,20 @@ from api.schemas import CancelIn, OrderIn, PaymentIn, ReturnIn, ShipmentIn, orde
 from api.security import require_warehouses, warehouse_scope
 from api.views import OrderOut, Page, order_view, page
 from application.base import Result
-from infrastructure.identity.personal_data import unseal
+from infrastructure.identity.personal_data import readable, unseal
 from infrastructure.readmodels import order_summary
 
 
-async def _respond(commands: Commands, result: Result, status_code: int) -> Response[OrderOut]:
-    """The order after the command, contact data unsealed for the caller (who just sent it)."""
+async def _respond(
+    commands: Commands, result: Result, status_code: int, sent: dict[str, Any] | None = None
+) -> Response[OrderOut]:
+    """The order after the command, contact data unsealed for the caller (who just sent it: an order this
+    request created shows the contact data it sealed, without reading the key back)."""
     body = order_view(result)
-    body.customer = await unseal(commands.runtime.db, body.customer) or {}
+    if sent is not None and result.created and "sealed" in (body.customer or {}):
+        body.customer = readable(sent)
+    else:
+        body.customer = await unseal(commands.runtime.db, body.customer) or {}
     return Response(body, status_code=status_code, headers=etag(result.aggregate.version))
 
 
@@ -81,7 +87,7 @@ class OrderController(Controller):
         result = await commands.run(
             commands.app.place_order, data.channel, data.external_id, customer, order_lines(data.lines)
         )
-        return await _respond(commands, result, 201 if result.created else 200)
+        return await _respond(commands, result, 201 if result.created else 200, customer)
 
     @get("/{order_id:uuid}", guards=[ORDER_READ])
     async def get_order(self, request: ApiRequest, order_id: FromPath[UUID], db: Db) -> Response[OrderOut]:

@@ -33,6 +33,14 @@ def _decrypt(key: bytes, token: str) -> dict[str, Any]:
     return fields
 
 
+KEY_OF = "SELECT key FROM customer_keys WHERE customer_id = %s AND key IS NOT NULL"
+NEW_KEY = (
+    "INSERT INTO customer_keys AS k (customer_id, key) VALUES (%s, %s) ON CONFLICT (customer_id) DO "
+    "UPDATE SET key = coalesce(k.key, EXCLUDED.key), erased_at = CASE WHEN k.key IS NULL THEN NULL "
+    "ELSE k.erased_at END RETURNING key"
+)
+
+
 class PostgresVault:
     """The application's `PersonalDataVault`: keys live in PostgreSQL, apart from the events."""
 
@@ -40,14 +48,12 @@ class PostgresVault:
         self.pool = pool
 
     def key_for(self, customer_id: str) -> bytes:
-        """The customer's key, created on first use (and anew after an erasure: new data, new key)."""
+        """The customer's key, created on first use (and anew after an erasure: new data, new key). A known
+        customer's key is only read (no write, no lock); the upsert runs for a new or erased customer."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "INSERT INTO customer_keys AS k (customer_id, key) VALUES (%s, %s) ON CONFLICT (customer_id) DO "
-                "UPDATE SET key = coalesce(k.key, EXCLUDED.key), erased_at = CASE WHEN k.key IS NULL THEN NULL "
-                "ELSE k.erased_at END RETURNING key",
-                (customer_id, secrets.token_bytes(32)),
-            ).fetchone()
+            row = conn.execute(KEY_OF, (customer_id,)).fetchone()
+            if row is None:
+                row = conn.execute(NEW_KEY, (customer_id, secrets.token_bytes(32))).fetchone()
         if row is None:
             raise RuntimeError("customer key upsert returned nothing")
         return bytes(row[0])
@@ -61,6 +67,12 @@ class PostgresVault:
         if contact:
             sealed["sealed"] = _encrypt(self.key_for(str(customer["id"])), contact)
         return sealed
+
+
+def readable(customer: dict[str, Any]) -> dict[str, Any]:
+    """What `unseal` gives for a customer whose contact data is at hand in plain text (the request that
+    just sealed it): the same shape, without reading the key back."""
+    return {"id": customer["id"], **{k: customer.get(k) for k in CONTACT_FIELDS}}
 
 
 async def unseal(db: Any, customer: dict[str, Any] | None) -> dict[str, Any] | None:
