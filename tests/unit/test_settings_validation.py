@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from infrastructure.settings import Settings
+from infrastructure.settings import LISTEN_CONNECTIONS, ConfigurationError, Settings, connection_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,3 +111,30 @@ def test_a_worker_started_with_a_bad_refresh_time_stops_at_once_naming_the_setti
     assert "SHOPOPS_FORECAST_REFRESH_AT" in result.stderr
     assert "25:00" in result.stderr
     assert "Traceback" not in result.stderr  # a message for the operator, not a stack trace
+
+
+def _held(plan: dict[str, dict[str, str]], api_processes: int) -> int:
+    """The most connections a group started with this plan can hold (the projections' LISTEN included)."""
+    total = LISTEN_CONNECTIONS
+    for part, env in plan.items():
+        size = int(env["SHOPOPS_POOL_SIZE"]) + int(env["SHOPOPS_POOL_MAX_OVERFLOW"]) + int(env["SHOPOPS_APP_POOL_SIZE"])
+        size += int(env.get("SHOPOPS_READ_POOL_SIZE", "0"))
+        total += size * (api_processes if part == "api" else 1)
+    return total
+
+
+@pytest.mark.parametrize(("budget", "apis"), [(20, 1), (20, 2), (17, 1), (40, 4), (100, 3)])
+@pytest.mark.parametrize("separate_jobs", [True, False])
+def test_the_connection_plan_stays_within_the_budget(budget: int, apis: int, separate_jobs: bool) -> None:
+    plan = connection_plan(budget, apis, separate_jobs)
+    assert _held(plan, apis) <= budget
+    assert {"api", "projections", "audit-chain"} <= plan.keys()
+    assert ("jobs" in plan) is not separate_jobs
+    assert int(plan["api"]["SHOPOPS_POOL_SIZE"]) >= 1
+    assert int(plan["api"]["SHOPOPS_READ_POOL_SIZE"]) >= 1
+
+
+def test_a_budget_too_small_for_the_api_processes_stops_with_a_message() -> None:
+    with pytest.raises(ConfigurationError, match="SHOPOPS_DB_CONNECTIONS=20 is too small for 3 API"):
+        connection_plan(20, 3)
+    assert "shopops_db_connections" in invalid(shopops_db_connections=5)
