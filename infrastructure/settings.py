@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     shopops_lock_timeout_seconds: int = 5
     shopops_command_retries: int = Field(default=12, ge=1)
     shopops_read_pool_size: int = Field(default=8, ge=1)
+    # Aggregates kept per process (eventsourcing's cache, fast-forwarded with the events stored since on every
+    # load, so never stale): a hot stock stream is not replayed from its first event on every allocation.
+    shopops_aggregate_cache: int = Field(default=20_000, ge=0)  # 0: no cache
     shopops_app_pool_size: int = Field(default=4, ge=1)  # a process's psycopg pool: read models, ledger, keys
     # `shopops up`: PostgreSQL connections the whole group may hold, split by `connection_plan` (each pool
     # above is then set per process), and how many API processes it starts (they are stateless).
@@ -267,6 +270,11 @@ class Settings(BaseSettings):
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "CREATE_TABLE": "n",
             "IS_SNAPSHOTTING_ENABLED": "n",
+            **(
+                {"AGGREGATE_CACHE_MAXSIZE": str(self.shopops_aggregate_cache), "AGGREGATE_CACHE_FASTFORWARD": "y"}
+                if self.shopops_aggregate_cache
+                else {}
+            ),
             **(
                 {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key}
                 if self.cipher_key

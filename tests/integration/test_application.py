@@ -13,7 +13,7 @@ import pytest
 
 from application.errors import NotFoundError, VersionMismatchError
 from domain.base import Actor, InsufficientStockError, Meta, UnknownReferenceError
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Container, bootstrap
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="test")
 
@@ -181,3 +181,25 @@ def test_shipping_an_allocated_order_takes_what_each_warehouse_reserved(containe
     for sku, wh in (("A", "W1"), ("B", "W2")):
         stock = container.app.stock(sku, wh)
         assert (stock.on_hand, stock.reserved) == (0, 0)
+
+
+def test_a_cached_aggregate_sees_what_another_process_saved_since(container: Container, clean_db: str) -> None:
+    """Each process keeps aggregates in eventsourcing's cache and fast-forwards them on every load: a second
+    application (another process, in effect) reserving units is seen at once, and an allocation decided on
+    the cached copy can never oversell."""
+    catalog(container, "C")
+    container.app.receive_stock("C", "W1", 3, "po-1", META)
+    assert container.app.stock("C", "W1").available == 3  # now cached in this application
+    with bootstrap(container.settings) as other:
+        assert other.app.repository.cache is not None
+        for n in range(2):
+            oid = other.app.place_order("web", f"other-{n}", {"id": "c1"}, [line("C")], META).aggregate.id
+            other.app.allocate_order(oid, ["W1"], [], META)
+    stock = container.app.stock("C", "W1")
+    assert (stock.reserved, stock.available) == (2, 1)
+    stock.reserve("mutated-copy", 1, META)  # a command's copy: the cached aggregate is left as it was
+    assert container.app.stock("C", "W1").available == 1
+    mine = container.app.place_order("web", "mine", {"id": "c2"}, [line("C", 2)], META).aggregate.id
+    allocated = container.app.allocate_order(mine, ["W1"], [], META).aggregate
+    assert sum(allocated.allocations["C"].values()) == 1  # one unit left: the rest is backordered
+    assert container.app.stock("C", "W1").available == 0
