@@ -21,6 +21,7 @@ from infrastructure.statements import Statement
 
 APP = ShopOps.name
 Handler = Callable[[Cursor[Any], Any, int], None]
+BatchHandler = Callable[[Cursor[Any], list[tuple[Any, int]]], None]
 Pool = ConnectionPool[Connection[Any]]
 
 
@@ -32,13 +33,14 @@ class Projection:
     tables: tuple[str, ...]
     handlers: dict[type, Handler] = field(default_factory=dict)
 
-    every_event: Handler | None = None
-    """A handler for every event (an index over the whole log); then no topic filter applies."""
+    every_batch: BatchHandler | None = None
+    """For an index over the whole log: called once per batch with every (event, position) of it, in order,
+    so it can write the batch's rows in one statement; then no topic filter applies."""
 
     @property
     def topics(self) -> list[str]:
         """The persisted topics of the events it handles: only these are read and decoded."""
-        if self.every_event is not None:
+        if self.every_batch is not None:
             return []
         return sorted(event_type.TOPIC for event_type in self.handlers)  # type: ignore[attr-defined]
 

@@ -152,25 +152,32 @@ class ProjectionGroup:
                 raise TrackingMovedError(f"{', '.join(names)}: tracking moved concurrently; batch rolled back")
         self._positions = known | dict.fromkeys(names, end)
         for member in cohort:
-            self.handled[member.name] += sum(n for kind, n in kinds.items() if _handler(member, kind) is not None)
+            self.handled[member.name] += sum(n for kind, n in kinds.items() if _handles(member, kind))
         return len(notifications)
 
     def _handle(
         self, cur: Cursor[Any], cohort: list[Projection], notifications: Sequence[Notification]
     ) -> Counter[type]:
-        """Decode each notification once and run every member's handler for it; returns the event types seen."""
+        """Decode each notification once and run every member's handler for it (and each whole-log index once
+        for the batch); returns the event types seen."""
         decode = self.app.mapper.to_domain_event
         routes: dict[type, list[Handler]] = {}
         kinds: Counter[type] = Counter()
+        indexes = [m.every_batch for m in cohort if m.every_batch is not None]
+        batch: list[tuple[Any, int]] = []
         for notification in notifications:
             event = decode(notification)
             kind = type(event)
             kinds[kind] += 1
+            if indexes:
+                batch.append((event, notification.id))
             handlers = routes.get(kind)
             if handlers is None:
-                handlers = routes[kind] = [h for m in cohort if (h := _handler(m, kind)) is not None]
+                handlers = routes[kind] = [h for m in cohort if (h := m.handlers.get(kind)) is not None]
             for handler in handlers:
                 handler(cur, event, notification.id)
+        for index in indexes:
+            index(cur, batch)
         return kinds
 
     def reset(self) -> None:
@@ -212,13 +219,13 @@ class ProjectionGroup:
 
 def _topics(cohort: list[Projection]) -> list[str]:
     """The persisted topics any member handles; none (read everything) when one indexes every event."""
-    if any(m.every_event is not None for m in cohort):
+    if any(m.every_batch is not None for m in cohort):
         return []
     return sorted({topic for m in cohort for topic in m.topics})
 
 
-def _handler(member: Projection, event_type: type) -> Handler | None:
-    return member.handlers.get(event_type, member.every_event)
+def _handles(member: Projection, event_type: type) -> bool:
+    return member.every_batch is not None or event_type in member.handlers
 
 
 class Projector(ProjectionGroup):
