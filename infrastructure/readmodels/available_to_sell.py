@@ -53,14 +53,16 @@ def stock_opened(cur: Cursor[Any], event: Any, position: int) -> None:
 
 @projection.on(*AVAILABLE_DELTA)
 def stock_moved(cur: Cursor[Any], event: Any, position: int) -> None:
+    """Two statements and no round trip: the stock's row moves, then its SKU is recomputed (found by the id;
+    nothing for a stock this read model never saw open)."""
     delta = AVAILABLE_DELTA[type(event)](event)
     if delta:
-        row = cur.execute(
-            "UPDATE channel_stock SET available = available + %s WHERE id = %s RETURNING sku, warehouse",
-            (delta, event.originator_id),
-        ).fetchone()
-        if row is not None:
-            _recompute_sku(cur, row[0], row[1], event, position)
+        cur.execute("UPDATE channel_stock SET available = available + %s WHERE id = %s", (delta, event.originator_id))
+        sql = RECOMPUTE.format(
+            skus="sku = (SELECT sku FROM channel_stock WHERE id = %(id)s)",
+            channels="(SELECT warehouse FROM channel_stock WHERE id = %(id)s) = ANY(c.warehouses)",
+        )
+        cur.execute(sql, {"id": event.originator_id, "position": position, "at": event.timestamp})
 
 
 def _recompute_sku(cur: Cursor[Any], sku: str, warehouse: str, event: Any, position: int) -> None:
