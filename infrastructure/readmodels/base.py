@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -51,6 +51,15 @@ class Projection:
             return handler
 
         return register
+
+
+def query(cur: Cursor[Any], sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a read inside a handler. Handlers share one cursor in pipeline mode, where the results of
+    statements queued earlier can land on that cursor while a read waits for its own; a cursor of its own
+    gets only its own result."""
+    with cur.connection.cursor() as own:
+        own.execute(sql, params)
+        return own.fetchall()
 
 
 @cache

@@ -13,7 +13,7 @@ from psycopg import Cursor
 
 from domain.costing import line_cost
 from domain.order import Order, status_after_allocation, status_after_return, status_after_shipment
-from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor, query
 from infrastructure.readmodels.business_time import business_time
 
 projection = Projection("order_summary", ("order_summary_allocations", "order_summary_lines", "order_summary"))
@@ -202,12 +202,13 @@ def returned(cur: Cursor[Any], event: Any, position: int) -> None:
             "UPDATE order_summary_lines SET returned = returned + %s WHERE order_id = %s AND sku = %s",
             (line["quantity"], event.originator_id, line["sku"]),
         )
-    cur.execute(
+    rows = query(
+        cur,
         "SELECT o.status, bool_and(l.returned >= l.shipped) FROM order_summary o "
         "JOIN order_summary_lines l ON l.order_id = o.id WHERE o.id = %s GROUP BY o.status",
         (event.originator_id,),
     )
-    row = cur.fetchone()
+    row = rows[0] if rows else None
     _touch(cur, event, position, status_after_return(row[0], fully_returned=bool(row[1])) if row else None)
 
 
@@ -226,13 +227,13 @@ def refund_counted(cur: Cursor[Any], event: Any, position: int) -> None:
 
 
 def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:
-    cur.execute(
+    rows = query(
+        cur,
         "SELECT coalesce(sum((a->>'quantity')::int), 0) FROM order_summary_lines, jsonb_array_elements(allocated) a "
         "WHERE order_id = %s",
         (order_id,),
     )
-    row = cur.fetchone()
-    return int(row[0]) if row else 0
+    return int(rows[0][0]) if rows else 0
 
 
 def _json(value: Any) -> str:

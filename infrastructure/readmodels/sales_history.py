@@ -15,7 +15,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.order import Order
-from infrastructure.readmodels.base import Projection
+from infrastructure.readmodels.base import Projection, query
 
 projection = Projection("sales_history", ("sales_daily", "sales_order_lines"))
 on = projection.on
@@ -54,11 +54,12 @@ def _add(cur: Cursor[Any], line: dict[str, Any], warehouse: str, units: int) -> 
 
 
 def _lines(cur: Cursor[Any], order_id: Any) -> list[dict[str, Any]]:
-    rows = cur.execute(
+    rows = query(
+        cur,
         "SELECT sku, channel, day, quantity, unit_price, promo, allocated, cancelled FROM sales_order_lines "
         "WHERE order_id = %s",
         (order_id,),
-    ).fetchall()
+    )
     names = ("sku", "channel", "day", "quantity", "unit_price", "promo", "allocated", "cancelled")
     return [dict(zip(names, row, strict=True)) for row in rows]
 
