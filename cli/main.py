@@ -86,27 +86,32 @@ class _RunOrSubcommand(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            ctx.meta["names"], args = list(args), []
+            split = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+            ctx.meta["names"], args = list(args[:split]), list(args[split:])
         return super().parse_args(ctx, args)
 
 
 @main.group(cls=_RunOrSubcommand, invoke_without_command=True, subcommand_metavar="[NAME]... | rebuild [NAME]")
+@click.option("--group", "group", default=None, help="Run one named group of read models (orders, stock, support).")
+@click.option(
+    "--connections", default=4, show_default=True, type=click.IntRange(min=3), help="PostgreSQL connections at most."
+)
 @click.pass_context
-def projections(ctx: click.Context) -> None:
-    """Run the projection runners (all, or the NAMEs given) until SIGINT/SIGTERM; `rebuild` rebuilds read models."""
+def projections(ctx: click.Context, group: str | None, connections: int) -> None:
+    """Run the read models (all, the NAMEs given, or a --group) until SIGINT/SIGTERM; `rebuild` rebuilds them."""
     if ctx.invoked_subcommand is not None:
         return
     stop = _stop_on_signals()  # first: a Ctrl-C while starting up stops cleanly too
-    from infrastructure.readmodels.registry import PROJECTIONS
-    from infrastructure.readmodels.runner import run_projections
+    from infrastructure.readmodels.runner import chosen, run_projections
 
     names: list[str] = ctx.meta.get("names", [])
-    unknown = sorted(set(names) - PROJECTIONS.keys())
-    if unknown:
-        raise click.UsageError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(sorted(PROJECTIONS))}")
+    try:
+        running = chosen(names, group)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     logging.getLogger().setLevel(logging.INFO)
-    click.echo(f"projections: running {', '.join(names or sorted(PROJECTIONS))} until SIGINT/SIGTERM", err=True)
-    run_projections(_settings(), names or None, stop)
+    click.echo(f"projections: running {', '.join(running)} until SIGINT/SIGTERM", err=True)
+    run_projections(_settings(), running, stop, connections=connections)
 
 
 @projections.command("rebuild")
@@ -115,14 +120,22 @@ def projections_rebuild(name: str | None) -> None:
     """Rebuild one read model (or all) from zero, with progress; stop its runner first."""
     from infrastructure.readmodels.runner import rebuild
 
-    def progress(projection: str, done: int, total: int) -> None:
-        click.echo(f"\r{projection}: {done}/{total} events", err=True, nl=False)
-
     started = time.monotonic()
+    shown = [-1]
+
+    def progress(_projection: str, done: int, total: int) -> None:
+        if done != shown[0]:  # one line per batch (every read model reports the same position)
+            shown[0] = done
+            rate = done / max(time.monotonic() - started, 1e-9)
+            click.echo(
+                f"\r{name or 'all read models'}: {done}/{total} events, {rate:,.0f} events/s", err=True, nl=False
+            )
+
     result = rebuild(_settings(), name, progress)
-    click.echo("", err=True)
     seconds = time.monotonic() - started
-    click.echo(json.dumps({"rebuilt": result, "seconds": round(seconds, 2)}))
+    rate = max(shown[0], 0) / max(seconds, 1e-9)
+    click.echo(f"\nrebuilt {max(shown[0], 0)} events in {seconds:.2f} s: {rate:,.0f} events/s", err=True)
+    click.echo(json.dumps({"rebuilt": result, "seconds": round(seconds, 2), "events_per_second": round(rate)}))
 
 
 @main.command()

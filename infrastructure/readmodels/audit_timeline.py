@@ -11,14 +11,20 @@ from psycopg import Cursor
 from infrastructure.readmodels.base import Projection
 
 
-def indexed(cur: Cursor[Any], event: Any, position: int) -> None:
-    cur.execute(
-        "INSERT INTO audit_timeline VALUES (%s, %s, %s, %s)",
-        (event.originator_id, event.originator_version, event.timestamp, position),
-    )
+def indexed(cur: Cursor[Any], batch: list[tuple[Any, int]]) -> None:
+    """The whole batch in one statement (one row per event)."""
+    if batch:
+        cur.execute(
+            "INSERT INTO audit_timeline SELECT * FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::bigint[])",
+            tuple(
+                map(
+                    list, zip(*((e.originator_id, e.originator_version, e.timestamp, p) for e, p in batch), strict=True)
+                )
+            ),
+        )
 
 
-projection = Projection("audit_timeline", ("audit_timeline",), every_event=indexed)
+projection = Projection("audit_timeline", ("audit_timeline",), every_batch=indexed)
 
 
 async def version_at(db: Any, stream_id: UUID, at: datetime) -> tuple[int | None, bool]:

@@ -11,7 +11,7 @@ from psycopg import Cursor
 
 from domain.channel import Channel
 from domain.stock import Stock
-from infrastructure.readmodels.base import Projection
+from infrastructure.readmodels.base import Projection, query
 
 projection = Projection("available_to_sell", ("channels", "channel_stock", "available_to_sell"))
 
@@ -29,10 +29,12 @@ AVAILABLE_DELTA: dict[type, Any] = {
     Stock.HoldEnded: lambda e: e.quantity,
 }
 
+MOVE = "UPDATE channel_stock SET available = available + %(delta)s WHERE id = %(id)s"
+
 # Recompute the channels' figures for SKUs; only a changed figure gets a new version.
 RECOMPUTE = (
     "INSERT INTO available_to_sell (channel, sku, available_to_sell, version, changed_at) "
-    "SELECT c.channel, k.sku, greatest(0, floor(c.share * coalesce(sum(s.available), 0))::int - c.buffer), "
+    "SELECT c.channel, k.sku, greatest(0, floor(c.share * coalesce(sum(s.available{moving}), 0))::int - c.buffer), "
     "%(position)s, %(at)s FROM channels c CROSS JOIN (SELECT DISTINCT sku FROM channel_stock WHERE {skus}) k "
     "LEFT JOIN channel_stock s ON s.sku = k.sku AND s.warehouse = ANY(c.warehouses) WHERE {channels} "
     "GROUP BY c.channel, c.share, c.buffer, k.sku "
@@ -53,18 +55,21 @@ def stock_opened(cur: Cursor[Any], event: Any, position: int) -> None:
 
 @projection.on(*AVAILABLE_DELTA)
 def stock_moved(cur: Cursor[Any], event: Any, position: int) -> None:
+    """One statement: the stock's row moves and its SKU is recomputed, counting that row at its new figure
+    (the statement's other parts see the rows as they were before it); nothing for a stock never seen open."""
     delta = AVAILABLE_DELTA[type(event)](event)
     if delta:
-        row = cur.execute(
-            "UPDATE channel_stock SET available = available + %s WHERE id = %s RETURNING sku, warehouse",
-            (delta, event.originator_id),
-        ).fetchone()
-        if row is not None:
-            _recompute_sku(cur, row[0], row[1], event, position)
+        sql = RECOMPUTE.format(
+            skus="sku = (SELECT sku FROM channel_stock WHERE id = %(id)s)",
+            channels="(SELECT warehouse FROM channel_stock WHERE id = %(id)s) = ANY(c.warehouses)",
+            moving=" + CASE WHEN s.id = %(id)s THEN %(delta)s ELSE 0 END",
+        )
+        params = {"id": event.originator_id, "delta": delta, "position": position, "at": event.timestamp}
+        cur.execute(f"WITH moved AS ({MOVE}) {sql}", params)
 
 
 def _recompute_sku(cur: Cursor[Any], sku: str, warehouse: str, event: Any, position: int) -> None:
-    sql = RECOMPUTE.format(skus="sku = %(sku)s", channels="%(warehouse)s = ANY(c.warehouses)")
+    sql = RECOMPUTE.format(skus="sku = %(sku)s", channels="%(warehouse)s = ANY(c.warehouses)", moving="")
     cur.execute(sql, {"sku": sku, "warehouse": warehouse, "position": position, "at": event.timestamp})
 
 
@@ -72,8 +77,8 @@ def _recompute_sku(cur: Cursor[Any], sku: str, warehouse: str, event: Any, posit
 def channel_configured(cur: Cursor[Any], event: Any, position: int) -> None:
     code = getattr(event, "code", None)
     if code is None:
-        row = cur.execute("SELECT channel FROM channels WHERE id = %s", (event.originator_id,)).fetchone()
-        code = row[0] if row else None
+        rows = query(cur, "SELECT channel FROM channels WHERE id = %s", (event.originator_id,))
+        code = rows[0][0] if rows else None
     cur.execute(
         "INSERT INTO channels (id, channel, name, warehouses, share, buffer, stock_url, fulfilment_url, version, "
         "position, updated_at) VALUES (%(id)s, %(code)s, %(name)s, %(warehouses)s, %(share)s, %(buffer)s, "
@@ -95,7 +100,7 @@ def channel_configured(cur: Cursor[Any], event: Any, position: int) -> None:
             "at": event.timestamp,
         },
     )
-    sql = RECOMPUTE.format(skus="true", channels="c.channel = %(code)s")
+    sql = RECOMPUTE.format(skus="true", channels="c.channel = %(code)s", moving="")
     cur.execute(sql, {"code": code, "position": position, "at": event.timestamp})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,110 +13,186 @@ from psycopg import Cursor
 
 from domain.costing import line_cost
 from domain.order import Order, status_after_allocation, status_after_return, status_after_shipment
-from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, money, next_cursor, query
 from infrastructure.readmodels.business_time import business_time
 
 projection = Projection("order_summary", ("order_summary_allocations", "order_summary_lines", "order_summary"))
 on = projection.on
 
 
-def _touch(cur: Cursor[Any], event: Any, position: int, status: str | None = None) -> None:
+def _touch(cur: Cursor[Any], event: Any, position: int, status: str | None = None, stamp: str | None = None) -> None:
+    """Version, position and time of the change, the status when it changes, and a lifecycle time (`stamp`,
+    a fixed column name) set once: by the first event that reached it."""
+    stamped = f"{stamp} = coalesce({stamp}, %s), " if stamp else ""
     cur.execute(
-        "UPDATE order_summary SET version = %s, position = %s, updated_at = %s, status = coalesce(%s, status) "
-        "WHERE id = %s",
-        (event.originator_version, position, event.timestamp, status, event.originator_id),
+        f"UPDATE order_summary SET {stamped}version = %s, position = %s, updated_at = %s, "  # noqa: S608 - fixed names
+        "status = coalesce(%s, status) WHERE id = %s",
+        (
+            *((business_time(event),) if stamp else ()),
+            event.originator_version,
+            position,
+            event.timestamp,
+            status,
+            event.originator_id,
+        ),
     )
+
+
+# Placing writes the order and its lines in one statement (the lines' foreign key is checked at its end).
+PLACED = (
+    "WITH o AS (INSERT INTO order_summary (id, channel, external_id, status, customer_id, customer, currency, "
+    "total, version, position, placed_at, updated_at, units) VALUES (%(id)s, %(channel)s, %(external_id)s, "
+    "'placed', %(customer_id)s, %(customer)s, %(currency)s, %(total)s, %(version)s, %(position)s, %(placed_at)s, "
+    "%(updated_at)s, %(units)s)) "
+    "INSERT INTO order_summary_lines (order_id, line_no, sku, quantity, unit_price) "
+    "SELECT %(id)s, n - 1, sku, quantity, unit_price "
+    "FROM unnest(%(skus)s::text[], %(quantities)s::int[], %(prices)s::numeric[]) WITH ORDINALITY AS l(sku, quantity, "
+    "unit_price, n)"
+)
 
 
 @on(Order.Created)
 def placed(cur: Cursor[Any], event: Any, position: int) -> None:
     customer = event.customer
     cur.execute(
-        "INSERT INTO order_summary (id, channel, external_id, status, customer_id, customer, currency, total, "
-        "version, position, placed_at, updated_at) VALUES (%s, %s, %s, 'placed', %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            event.originator_id,
-            event.channel,
-            event.external_id,
-            str(customer.get("id", "")),
-            _json(customer),
-            event.currency,
-            Decimal(event.total),
-            event.originator_version,
-            position,
-            business_time(event),
-            event.timestamp,
-        ),
+        PLACED,
+        {
+            "id": event.originator_id,
+            "channel": event.channel,
+            "external_id": event.external_id,
+            "customer_id": str(customer.get("id", "")),
+            "customer": _json(customer),
+            "currency": event.currency,
+            "total": Decimal(event.total),
+            "version": event.originator_version,
+            "position": position,
+            "placed_at": business_time(event),
+            "updated_at": event.timestamp,
+            "units": sum(int(line["quantity"]) for line in event.lines),  # insight: units of the order
+            "skus": [line["sku"] for line in event.lines],
+            "quantities": [line["quantity"] for line in event.lines],
+            "prices": [Decimal(line["unit_price"]) for line in event.lines],
+        },
     )
-    cur.execute(  # insight: units of the order
-        "UPDATE order_summary SET units = %s WHERE id = %s",
-        (sum(int(line["quantity"]) for line in event.lines), event.originator_id),
-    )
-    for number, line in enumerate(event.lines):
-        cur.execute(
-            "INSERT INTO order_summary_lines (order_id, line_no, sku, quantity, unit_price) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (event.originator_id, number, line["sku"], line["quantity"], Decimal(line["unit_price"])),
-        )
 
 
 @on(Order.PaymentRecorded)
 def paid(cur: Cursor[Any], event: Any, position: int) -> None:
-    cur.execute("UPDATE order_summary SET paid = paid + %s WHERE id = %s", (Decimal(event.amount), event.originator_id))
-    _touch(cur, event, position)
+    cur.execute(
+        "UPDATE order_summary SET paid = paid + %s, version = %s, position = %s, updated_at = %s WHERE id = %s",
+        (Decimal(event.amount), event.originator_version, position, event.timestamp, event.originator_id),
+    )
 
 
 @on(Order.Cancelled)
 def cancelled(cur: Cursor[Any], event: Any, position: int) -> None:
-    _stamp(cur, event, "cancelled_at")
-    _touch(cur, event, position, "cancelled")
+    _touch(cur, event, position, "cancelled", stamp="cancelled_at")
 
 
 @on(Order.Delivered)
 def delivered(cur: Cursor[Any], event: Any, position: int) -> None:
-    _stamp(cur, event, "delivered_at")
-    _touch(cur, event, position, "delivered")
+    _touch(cur, event, position, "delivered", stamp="delivered_at")
+
+
+# An allocation as one statement: every line's allocations appended and backorder set, the allocation rows
+# (insight) inserted, and the order's warehouses, 24 h fill, lifecycle times, status and version updated.
+ALLOCATED = (
+    "WITH l AS (UPDATE order_summary_lines SET allocated = allocated || coalesce(%(by_sku)s::jsonb -> sku, '[]'), "
+    "backordered = coalesce((%(backordered)s::jsonb ->> sku)::int, 0) WHERE order_id = %(id)s), "
+    "a AS (INSERT INTO order_summary_allocations (order_id, sku, warehouse, quantity, allocated_at) "
+    "SELECT %(id)s, sku, warehouse, quantity, %(at)s FROM unnest(%(skus)s::text[], %(warehouses)s::text[], "
+    "%(quantities)s::int[]) AS r(sku, warehouse, quantity)) "
+    "UPDATE order_summary SET warehouses = coalesce((SELECT array_agg(DISTINCT w ORDER BY w) "
+    "FROM unnest(warehouses || %(warehouses)s::text[]) w), '{}'), "
+    "filled_24h = CASE WHEN %(at)s <= placed_at + interval '24 hours' "
+    "THEN least(units, filled_24h + %(units)s) ELSE filled_24h END, "
+    "allocated_at = CASE WHEN %(any_allocated)s THEN coalesce(allocated_at, %(at)s) ELSE allocated_at END, "
+    "backordered_at = CASE WHEN %(any_backordered)s THEN coalesce(backordered_at, %(at)s) ELSE backordered_at END, "
+    "fully_allocated_at = CASE WHEN %(status)s = 'allocated' THEN coalesce(fully_allocated_at, %(at)s) "
+    "ELSE fully_allocated_at END, "
+    "version = %(version)s, position = %(position)s, updated_at = %(updated_at)s, status = %(status)s WHERE id = %(id)s"
+)
 
 
 @on(Order.Allocated)
 def allocated(cur: Cursor[Any], event: Any, position: int) -> None:
+    by_sku: dict[str, list[dict[str, Any]]] = {}
     for row in event.allocations:
-        cur.execute(
-            "UPDATE order_summary_lines SET allocated = allocated || %s::jsonb WHERE order_id = %s AND sku = %s",
-            (_json([{"warehouse": row["warehouse"], "quantity": row["quantity"]}]), event.originator_id, row["sku"]),
-        )
+        by_sku.setdefault(row["sku"], []).append({"warehouse": row["warehouse"], "quantity": row["quantity"]})
     backordered = {row["sku"]: row["quantity"] for row in event.backordered}
-    cur.execute("SELECT sku FROM order_summary_lines WHERE order_id = %s", (event.originator_id,))
-    for (sku,) in cur.fetchall():
-        cur.execute(
-            "UPDATE order_summary_lines SET backordered = %s WHERE order_id = %s AND sku = %s",
-            (backordered.get(sku, 0), event.originator_id, sku),
-        )
-    warehouses = sorted({row["warehouse"] for row in event.allocations})
-    status = status_after_allocation(bool(backordered), _allocated_units(cur, event.originator_id))
-    _add_warehouses(cur, event.originator_id, warehouses)
-    _allocation_times(cur, event, status)
-    _touch(cur, event, position, status)
+    units = sum(int(row["quantity"]) for row in event.allocations)
+    # allocated units so far: only read when this decision reserved nothing and something waits
+    so_far = units if units or not backordered else _allocated_units(cur, event.originator_id)
+    cur.execute(
+        ALLOCATED,
+        {
+            "id": event.originator_id,
+            "by_sku": _json(by_sku),
+            "backordered": _json(backordered),
+            "skus": [row["sku"] for row in event.allocations],
+            "warehouses": [row["warehouse"] for row in event.allocations],
+            "quantities": [row["quantity"] for row in event.allocations],
+            "units": units,
+            "at": business_time(event),
+            "any_allocated": bool(event.allocations),
+            "any_backordered": bool(event.backordered),
+            "status": status_after_allocation(bool(backordered), so_far),
+            "version": event.originator_version,
+            "position": position,
+            "updated_at": event.timestamp,
+        },
+    )
+
+
+SHIPPED_LINES = (
+    "WITH l AS (UPDATE order_summary_lines l SET shipped = l.shipped + s.quantity, cogs = l.cogs + s.cogs "
+    "FROM unnest(%(skus)s::text[], %(quantities)s::int[], %(cogs)s::numeric[]) AS s(sku, quantity, cogs) "
+    "WHERE l.order_id = %(id)s AND l.sku = s.sku) "
+    "UPDATE order_summary SET cogs = cogs + %(total_cogs)s WHERE id = %(id)s"
+)
+# After the lines: fully shipped when every line is (a second statement, so it sees the lines just updated).
+SHIPPED_ORDER = (
+    "UPDATE order_summary o SET warehouses = coalesce((SELECT array_agg(DISTINCT w ORDER BY w) "
+    "FROM unnest(o.warehouses || %(warehouses)s::text[]) w), '{}'), "
+    "first_shipped_at = coalesce(o.first_shipped_at, %(at)s), "
+    "shipped_at = CASE WHEN f.fully THEN coalesce(o.shipped_at, %(at)s) ELSE o.shipped_at END, "
+    "status = CASE WHEN f.fully THEN %(if_fully)s ELSE %(if_partly)s END, "
+    "version = %(version)s, position = %(position)s, updated_at = %(updated_at)s "
+    "FROM (SELECT coalesce(bool_and(shipped >= quantity), false) AS fully FROM order_summary_lines "
+    "WHERE order_id = %(id)s) f WHERE o.id = %(id)s"
+)
 
 
 @on(Order.Shipped)
 def shipped(cur: Cursor[Any], event: Any, position: int) -> None:
-    for line in event.lines:
-        cogs = line_cost(line["quantity"], Decimal(line["unit_cost"])) if line.get("unit_cost") else Decimal(0)
-        cur.execute(
-            "UPDATE order_summary_lines SET shipped = shipped + %s, cogs = cogs + %s WHERE order_id = %s AND sku = %s",
-            (line["quantity"], cogs, event.originator_id, line["sku"]),
-        )
-        cur.execute("UPDATE order_summary SET cogs = cogs + %s WHERE id = %s", (cogs, event.originator_id))
+    cogs = [
+        line_cost(line["quantity"], Decimal(line["unit_cost"])) if line.get("unit_cost") else Decimal(0)
+        for line in event.lines
+    ]
+    order = {"id": event.originator_id}
     cur.execute(
-        "SELECT bool_and(shipped >= quantity) FROM order_summary_lines WHERE order_id = %s", (event.originator_id,)
+        SHIPPED_LINES,
+        {
+            **order,
+            "skus": [line["sku"] for line in event.lines],
+            "quantities": [line["quantity"] for line in event.lines],
+            "cogs": cogs,
+            "total_cogs": sum(cogs, Decimal(0)),
+        },
     )
-    row = cur.fetchone()
-    _add_warehouses(cur, event.originator_id, [event.warehouse])
-    _stamp(cur, event, "first_shipped_at")
-    if row and row[0]:
-        _stamp(cur, event, "shipped_at")
-    _touch(cur, event, position, status_after_shipment(fully_shipped=bool(row and row[0])))
+    cur.execute(
+        SHIPPED_ORDER,
+        {
+            **order,
+            "warehouses": [event.warehouse],
+            "at": business_time(event),
+            "if_fully": status_after_shipment(fully_shipped=True),
+            "if_partly": status_after_shipment(fully_shipped=False),
+            "version": event.originator_version,
+            "position": position,
+            "updated_at": event.timestamp,
+        },
+    )
 
 
 @on(Order.Returned)
@@ -127,44 +202,14 @@ def returned(cur: Cursor[Any], event: Any, position: int) -> None:
             "UPDATE order_summary_lines SET returned = returned + %s WHERE order_id = %s AND sku = %s",
             (line["quantity"], event.originator_id, line["sku"]),
         )
-    cur.execute(
+    rows = query(
+        cur,
         "SELECT o.status, bool_and(l.returned >= l.shipped) FROM order_summary o "
         "JOIN order_summary_lines l ON l.order_id = o.id WHERE o.id = %s GROUP BY o.status",
         (event.originator_id,),
     )
-    row = cur.fetchone()
+    row = rows[0] if rows else None
     _touch(cur, event, position, status_after_return(row[0], fully_returned=bool(row[1])) if row else None)
-
-
-# ---- lifecycle business times (insight) ----------------------------------------------------------------
-
-
-def _stamp(cur: Cursor[Any], event: Any, column: str) -> None:
-    """Set a lifecycle time once: the first event that reached it."""
-    cur.execute(
-        f"UPDATE order_summary SET {column} = coalesce({column}, %s) WHERE id = %s",  # noqa: S608 - fixed names
-        (business_time(event), event.originator_id),
-    )
-
-
-def _allocation_times(cur: Cursor[Any], event: Any, status: str) -> None:
-    for row in event.allocations:
-        cur.execute(
-            "INSERT INTO order_summary_allocations (order_id, sku, warehouse, quantity, allocated_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (event.originator_id, row["sku"], row["warehouse"], row["quantity"], business_time(event)),
-        )
-    cur.execute(
-        "UPDATE order_summary SET filled_24h = least(units, filled_24h + %s) "
-        "WHERE id = %s AND %s <= placed_at + interval '24 hours'",
-        (sum(int(row["quantity"]) for row in event.allocations), event.originator_id, business_time(event)),
-    )
-    if event.allocations:
-        _stamp(cur, event, "allocated_at")
-    if event.backordered:
-        _stamp(cur, event, "backordered_at")
-    if status == "allocated":
-        _stamp(cur, event, "fully_allocated_at")
 
 
 @on(Order.RefundApproved)
@@ -182,21 +227,13 @@ def refund_counted(cur: Cursor[Any], event: Any, position: int) -> None:
 
 
 def _allocated_units(cur: Cursor[Any], order_id: UUID) -> int:
-    cur.execute(
+    rows = query(
+        cur,
         "SELECT coalesce(sum((a->>'quantity')::int), 0) FROM order_summary_lines, jsonb_array_elements(allocated) a "
         "WHERE order_id = %s",
         (order_id,),
     )
-    row = cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-def _add_warehouses(cur: Cursor[Any], order_id: UUID, warehouses: Sequence[str]) -> None:
-    cur.execute(
-        "UPDATE order_summary SET warehouses = coalesce((SELECT array_agg(DISTINCT w ORDER BY w) FROM "
-        "unnest(warehouses || %s::text[]) w), '{}') WHERE id = %s",
-        (list(warehouses), order_id),
-    )
+    return int(rows[0][0]) if rows else 0
 
 
 def _json(value: Any) -> str:

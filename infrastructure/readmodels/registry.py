@@ -40,3 +40,20 @@ PROJECTIONS: dict[str, Projection] = {
         available_to_sell.projection,
     )
 }
+
+# Named subsets for `shopops projections --group NAME`: each group is one reader and one writer in its own
+# process, so read models can be spread over processes (cores). Together the groups cover every read model
+# once; without --group one process runs them all.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "orders": (
+        "order_summary",
+        "order_shipments",
+        "customer_profile",
+        "sales_history",
+        "refunds",
+        "reconciliation",
+        "after_sales",
+    ),
+    "stock": ("warehouse_list", "product_catalog", "stock_levels", "stock_snapshots", "holds", "available_to_sell"),
+    "support": ("ticket_queue", "alerts", "audit_timeline"),
+}

@@ -1,6 +1,10 @@
-"""Running the projections: `run_projections` (one ordered reader per read model, each in its own thread,
-restarted after errors) and `rebuild` (from zero, with progress). `shopops projections [NAME ...]` runs them
-until SIGINT/SIGTERM."""
+"""Running the projections: `run_projections` (the read models as one group with one reader, or a named
+group of them, in a thread restarted after errors) and `rebuild` (from zero, with progress).
+`shopops projections [NAME ...] [--group NAME]` runs them until SIGINT/SIGTERM.
+
+A projections process holds at most `connections` PostgreSQL connections whatever the number of read models:
+one LISTEN connection, one in the event store's pool (reading the log) and the rest (at least one) for
+writing rows and tracking."""
 
 from __future__ import annotations
 
@@ -11,49 +15,70 @@ from functools import partial
 
 from application.shopops import ShopOps
 from infrastructure.bootstrap import Container, bootstrap
-from infrastructure.readmodels.base import Projector
+from infrastructure.readmodels.group import ProjectionGroup
 from infrastructure.readmodels.log_listener import LogListener
-from infrastructure.readmodels.registry import PROJECTIONS
+from infrastructure.readmodels.registry import GROUPS, PROJECTIONS
 from infrastructure.settings import Settings
 
-__all__ = ["PROJECTIONS", "rebuild", "run_projections"]
+__all__ = ["DEFAULT_CONNECTIONS", "GROUPS", "PROJECTIONS", "rebuild", "run_projections"]
 
 log = logging.getLogger("shopops.projections")
 
-POLL_SECONDS = 0.05  # between reads of the log's head while no LISTEN connection wakes the runners
+POLL_SECONDS = 0.05  # between reads of the log's head while no LISTEN connection wakes the runner
 SAFETY_POLL_SECONDS = 1.0  # while one does (a notification is never relied on alone)
 RUN_BATCH = 500
 REBUILD_BATCH = 2000
 CHANNEL = f"{ShopOps.name}_events"  # the library NOTIFYs the events table's name on every insert
+DEFAULT_CONNECTIONS = 4  # LISTEN + reading the log + writing (2: one spare while a dead one is replaced)
+MIN_CONNECTIONS = 3
 
 
-def _projectors(
-    settings: Settings, names: list[str] | None, batch_size: int = RUN_BATCH
-) -> tuple[list[Projector], Container]:
+def chosen(names: list[str] | None = None, group: str | None = None) -> list[str]:
+    """The read models named, or those of `group`, or all; ValueError for an unknown name."""
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"unknown projection group {group!r}; known: {sorted(GROUPS)}")
     unknown = sorted(set(names or ()) - PROJECTIONS.keys())
     if unknown:
         raise ValueError(f"unknown projection(s) {unknown}; known: {sorted(PROJECTIONS)}")
-    container = bootstrap(settings, pool_size=len(PROJECTIONS) + 1)
-    chosen = [PROJECTIONS[n] for n in names] if names else list(PROJECTIONS.values())
-    return [Projector(container.app, container.pool, p, batch_size) for p in chosen], container
+    picked = set(names or ()) | set(GROUPS[group] if group else ())
+    return [name for name in PROJECTIONS if name in picked] if picked else list(PROJECTIONS)
 
 
-def run_projections(settings: Settings, names: list[str] | None = None, stop: threading.Event | None = None) -> None:
-    """Run the projections until `stop` is set; each follows the log from its own tracked position, in its
-    own thread, woken by the event store's NOTIFY. A thread that dies is logged and restarted."""
+def _group(
+    settings: Settings, names: list[str], batch_size: int, connections: int
+) -> tuple[ProjectionGroup, Container]:
+    if connections < MIN_CONNECTIONS:
+        raise ValueError(f"projections need at least {MIN_CONNECTIONS} connections (LISTEN, reading, writing)")
+    one_reader = settings.model_copy(update={"shopops_pool_size": 1, "shopops_pool_max_overflow": 0})
+    container = bootstrap(one_reader, pool_size=connections - 2)
+    return ProjectionGroup(container.app, container.pool, [PROJECTIONS[n] for n in names], batch_size), container
+
+
+def run_projections(
+    settings: Settings,
+    names: list[str] | None = None,
+    stop: threading.Event | None = None,
+    *,
+    group: str | None = None,
+    connections: int = DEFAULT_CONNECTIONS,
+) -> None:
+    """Run the read models (all, the `names`, or a `group`) until `stop` is set: one reader follows the log
+    from their tracked positions, woken by the event store's NOTIFY, each event decoded once for all of
+    them. A runner thread that dies is logged and restarted."""
     stop = stop or threading.Event()
-    projectors, container = _projectors(settings, names)
-    wakes = [threading.Event() for _ in projectors]
-    listener = LogListener(settings.require_database_url(), CHANNEL, wakes)
+    runner, container = _group(settings, chosen(names, group), RUN_BATCH, connections)
+    wake = threading.Event()
+    listener = LogListener(settings.require_database_url(), CHANNEL, [wake])
 
     def idle() -> float:
         return SAFETY_POLL_SECONDS if listener.listening.is_set() else POLL_SECONDS
 
-    tasks: dict[str, Callable[[], None]] = {"log-listener": partial(listener.run, stop)}
-    for projector, wake in zip(projectors, wakes, strict=True):
-        tasks[f"projection-{projector.projection.name}"] = partial(projector.run, stop, wake, idle)
+    tasks: dict[str, Callable[[], None]] = {
+        "log-listener": partial(listener.run, stop),
+        "projections": partial(runner.run, stop, wake, idle),
+    }
     threads: list[threading.Thread] = []
-    log.info("running projections %s", ", ".join(p.projection.name for p in projectors))
+    log.info("running projections %s", runner.names)
     try:
         threads = _supervise(tasks, stop)
     finally:
@@ -82,25 +107,36 @@ def _start(name: str, task: Callable[[], None]) -> threading.Thread:
 
 
 def rebuild(
-    settings: Settings, name: str | None = None, progress: Callable[[str, int, int], None] | None = None
+    settings: Settings,
+    name: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    connections: int = MIN_CONNECTIONS,
 ) -> dict[str, int]:
-    """Empty the read model(s) and replay the log from zero to its head as of the start; returns the events
-    each projection handled. `progress(name, position reached, head)` follows each batch. Stop the
-    runner of those read models first (if it runs, tracking's compare-and-set keeps rows consistent)."""
-    projectors, container = _projectors(settings, [name] if name else None, batch_size=REBUILD_BATCH)
+    """Empty the read model(s) and replay the log from zero to its head as of the start, all of them with one
+    reader (each event decoded once); returns the events each projection handled. `progress(name, position
+    reached, head)` follows each batch. Stop the runner of those read models first (if it runs, tracking's
+    compare-and-set keeps rows consistent)."""
+    names = chosen([name] if name else None)
+    runner, container = _group(settings, names, REBUILD_BATCH, connections)
+    runner.synchronous_commit = False  # a crash loses rows and tracking together: rebuild again
     try:
         total = container.app.position()
-        done: dict[str, int] = {}
-        for projector in projectors:
-            projection = projector.projection.name
-            projector.reset()
-            done[projection] = projector.catch_up(total, _reporter(progress, projection, total))
-        return done
+        runner.reset()
+        runner.catch_up(total, _reporter(progress, names, total))
+        return dict(runner.handled)
     finally:
         container.close()
 
 
-def _reporter(progress: Callable[[str, int, int], None] | None, name: str, total: int) -> Callable[[int], None] | None:
+def _reporter(
+    progress: Callable[[str, int, int], None] | None, names: list[str], total: int
+) -> Callable[[int], None] | None:
     if progress is None:
         return None
-    return lambda position: progress(name, position, total)
+
+    def report(position: int) -> None:
+        for name in names:
+            progress(name, position, total)
+
+    return report

@@ -8,7 +8,6 @@ happened. `sales_order_lines` remembers each line's day, price and allocation so
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.order import Order
-from infrastructure.readmodels.base import Projection
+from infrastructure.readmodels.base import Projection, query
 
 projection = Projection("sales_history", ("sales_daily", "sales_order_lines"))
 on = projection.on
@@ -55,62 +54,84 @@ def _add(cur: Cursor[Any], line: dict[str, Any], warehouse: str, units: int) -> 
 
 
 def _lines(cur: Cursor[Any], order_id: Any) -> list[dict[str, Any]]:
-    rows = cur.execute(
+    rows = query(
+        cur,
         "SELECT sku, channel, day, quantity, unit_price, promo, allocated, cancelled FROM sales_order_lines "
         "WHERE order_id = %s",
         (order_id,),
-    ).fetchall()
+    )
     names = ("sku", "channel", "day", "quantity", "unit_price", "promo", "allocated", "cancelled")
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+# Adding daily units from a set of moves `m(sku, warehouse, channel, day, units, revenue, promo_units)`
+# (keys unique within the set).
+ADD_MOVES = (
+    "INSERT INTO sales_daily AS s (sku, warehouse, channel, day, units, revenue, promo_units) "
+    "SELECT sku, warehouse, channel, day, units, revenue, promo_units FROM m "
+    "ON CONFLICT (sku, warehouse, channel, day) DO UPDATE SET units = s.units + EXCLUDED.units, "
+    "revenue = s.revenue + EXCLUDED.revenue, promo_units = s.promo_units + EXCLUDED.promo_units"
+)
+
+
+def _with_moves(ctes: str) -> str:
+    return f"{ctes}{ADD_MOVES}"
+
+
+# A placed order's lines remembered and their units counted as not yet allocated, in one statement.
+PLACED = _with_moves(
+    "WITH l AS (SELECT * FROM unnest(%(skus)s::text[], %(quantities)s::int[], %(prices)s::numeric[], "
+    "%(promos)s::bool[]) AS l(sku, quantity, unit_price, promo)), "
+    "kept AS (INSERT INTO sales_order_lines (order_id, sku, channel, day, quantity, unit_price, promo) "
+    "SELECT %(id)s, sku, %(channel)s, %(day)s, quantity, unit_price, promo FROM l), "
+    "m AS (SELECT sku, '' AS warehouse, %(channel)s AS channel, %(day)s::date AS day, quantity AS units, "
+    "unit_price * quantity AS revenue, CASE WHEN promo THEN quantity ELSE 0 END AS promo_units FROM l) "
+)
+# An allocation moves each allocated line's units from '' to the warehouse and remembers where they went.
+ALLOCATED = _with_moves(
+    "WITH r AS (SELECT * FROM unnest(%(skus)s::text[], %(warehouses)s::text[], %(quantities)s::int[]) "
+    "AS r(sku, warehouse, quantity)), "
+    "l AS (SELECT l.sku, l.channel, l.day, l.unit_price, l.promo, r.warehouse, r.quantity FROM sales_order_lines l "
+    "JOIN r ON r.sku = l.sku WHERE l.order_id = %(id)s AND NOT l.cancelled), "
+    "kept AS (UPDATE sales_order_lines s SET allocated = s.allocated || (SELECT jsonb_object_agg(l.warehouse, "
+    "coalesce((s.allocated ->> l.warehouse)::int, 0) + l.quantity) FROM l WHERE l.sku = s.sku) "
+    "WHERE s.order_id = %(id)s AND s.sku IN (SELECT sku FROM l)), "
+    "moved AS (SELECT sku, '' AS warehouse, channel, day, unit_price, promo, -quantity AS units FROM l "
+    "UNION ALL SELECT sku, warehouse, channel, day, unit_price, promo, quantity FROM l), "
+    "m AS (SELECT sku, warehouse, channel, day, sum(units) AS units, sum(unit_price * units) AS revenue, "
+    "sum(CASE WHEN promo THEN units ELSE 0 END) AS promo_units FROM moved GROUP BY sku, warehouse, channel, day) "
+)
+
+
 @on(Order.Created)
 def placed(cur: Cursor[Any], event: Any, _position: int) -> None:
-    day = business_day(event)
-    for raw in event.lines:
-        line = {
-            "sku": raw["sku"],
+    cur.execute(
+        PLACED,
+        {
+            "id": event.originator_id,
             "channel": event.channel,
-            "day": day,
-            "unit_price": raw["unit_price"],
-            "promo": bool(raw.get("promo", False)),
-        }
-        cur.execute(
-            "INSERT INTO sales_order_lines (order_id, sku, channel, day, quantity, unit_price, promo) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                event.originator_id,
-                raw["sku"],
-                event.channel,
-                day,
-                raw["quantity"],
-                Decimal(raw["unit_price"]),
-                line["promo"],
-            ),
-        )
-        _add(cur, line, UNALLOCATED, int(raw["quantity"]))
+            "day": business_day(event),
+            "skus": [raw["sku"] for raw in event.lines],
+            "quantities": [int(raw["quantity"]) for raw in event.lines],
+            "prices": [Decimal(raw["unit_price"]) for raw in event.lines],
+            "promos": [bool(raw.get("promo", False)) for raw in event.lines],
+        },
+    )
 
 
 @on(Order.Allocated)
 def allocated(cur: Cursor[Any], event: Any, _position: int) -> None:
     if not event.allocations:
         return
-    # The lines are read after the pipeline has flushed the statements before this one (psycopg syncs).
-    lines = {line["sku"]: line for line in _lines(cur, event.originator_id)}
-    for row in event.allocations:
-        line = lines.get(row["sku"])
-        if line is None or line["cancelled"]:
-            continue
-        quantity = int(row["quantity"])
-        _add(cur, line, UNALLOCATED, -quantity)
-        _add(cur, line, row["warehouse"], quantity)
-        by_warehouse = dict(line["allocated"])
-        by_warehouse[row["warehouse"]] = by_warehouse.get(row["warehouse"], 0) + quantity
-        line["allocated"] = by_warehouse
-        cur.execute(
-            "UPDATE sales_order_lines SET allocated = %s WHERE order_id = %s AND sku = %s",
-            (json.dumps(by_warehouse), event.originator_id, row["sku"]),
-        )
+    cur.execute(
+        ALLOCATED,
+        {
+            "id": event.originator_id,
+            "skus": [row["sku"] for row in event.allocations],
+            "warehouses": [row["warehouse"] for row in event.allocations],
+            "quantities": [int(row["quantity"]) for row in event.allocations],
+        },
+    )
 
 
 @on(Order.Cancelled)

@@ -9,7 +9,6 @@ on shipments: the money feature's cost model, not a second one); while no cost i
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -41,53 +40,46 @@ def opened(cur: Cursor[Any], event: Any, _position: int) -> None:
     )
 
 
+# One movement as one statement: the running cost row moves (and returns the SKU, warehouse and average), the
+# later days shift (a backdated movement), and the day's row is upserted from the previous closing; the
+# value of every touched day is on-hand × the average. Nothing happens for a stock without a cost row.
+MOVED = (
+    "WITH c AS (UPDATE stock_cost SET on_hand = on_hand + %(units)s, "
+    "unit_cost = CASE WHEN %(arrival)s THEN %(average)s::numeric ELSE unit_cost END, "
+    "currency = CASE WHEN %(arrival)s THEN coalesce(%(currency)s, currency) ELSE currency END "
+    "WHERE id = %(id)s RETURNING sku, warehouse, unit_cost), "
+    "m AS (SELECT sku, warehouse, CASE WHEN %(arrival)s THEN %(average)s::numeric ELSE unit_cost END AS average "
+    "FROM c), "
+    "later AS (UPDATE stock_daily d SET on_hand = d.on_hand + %(units)s, value = (d.on_hand + %(units)s) * m.average "
+    "FROM m WHERE d.sku = m.sku AND d.warehouse = m.warehouse AND d.day > %(day)s) "
+    "INSERT INTO stock_daily AS d (sku, warehouse, day, on_hand, received, shipped, cogs, value) "
+    "SELECT m.sku, m.warehouse, %(day)s, p.on_hand, %(received)s, %(shipped)s, "
+    "%(shipped)s * coalesce(%(cost)s::numeric, m.average, 0), p.on_hand * m.average FROM m, LATERAL ("
+    "SELECT coalesce((SELECT on_hand FROM stock_daily WHERE sku = m.sku AND warehouse = m.warehouse "
+    "AND day < %(day)s ORDER BY day DESC LIMIT 1), 0) + %(units)s AS on_hand) p "
+    "ON CONFLICT (sku, warehouse, day) DO UPDATE SET on_hand = d.on_hand + %(units)s, "
+    "received = d.received + EXCLUDED.received, shipped = d.shipped + EXCLUDED.shipped, "
+    "cogs = d.cogs + EXCLUDED.cogs, value = (d.on_hand + %(units)s) * (SELECT average FROM m)"
+)
+
+
 @on(*MOVES)
 def moved(cur: Cursor[Any], event: Any, _position: int) -> None:
-    row = cur.execute(
-        "SELECT sku, warehouse, on_hand, unit_cost, currency FROM stock_cost WHERE id = %s", (event.originator_id,)
-    ).fetchone()
-    if row is None:
-        return
-    sku, warehouse, _on_hand, average, currency = row
     units, received, shipped = MOVES[type(event)](event)
-    if getattr(event, "average_cost", None) is not None:  # the money feature's moving average after an arrival
-        average, currency = Decimal(event.average_cost), getattr(event, "currency", None) or currency
-    cost = _decimal(getattr(event, "unit_cost", None))
-    cogs = shipped * (cost if cost is not None else (average or Decimal(0)))
+    average = getattr(event, "average_cost", None)  # the money feature's moving average after an arrival
     cur.execute(
-        "UPDATE stock_cost SET on_hand = on_hand + %s, unit_cost = %s, currency = %s WHERE id = %s",
-        (units, average, currency, event.originator_id),
-    )
-    _record_day(cur, (sku, warehouse, business_time(event).date()), units, received, shipped, cogs, average)
-
-
-def _record_day(
-    cur: Cursor[Any],
-    key: tuple[str, str, date],
-    units: int,
-    received: int,
-    shipped: int,
-    cogs: Decimal,
-    average: Decimal | None,
-) -> None:
-    """Upsert the day's row from the previous closing, then shift later rows (a backdated movement)."""
-    sku, warehouse, day = key
-    cur.execute(
-        "INSERT INTO stock_daily AS d (sku, warehouse, day, on_hand, received, shipped, cogs) "
-        "SELECT %s, %s, %s, coalesce((SELECT on_hand FROM stock_daily WHERE sku = %s AND warehouse = %s "
-        "AND day < %s ORDER BY day DESC LIMIT 1), 0) + %s, %s, %s, %s "
-        "ON CONFLICT (sku, warehouse, day) DO UPDATE SET on_hand = d.on_hand + %s, "
-        "received = d.received + EXCLUDED.received, shipped = d.shipped + EXCLUDED.shipped, "
-        "cogs = d.cogs + EXCLUDED.cogs",
-        (sku, warehouse, day, sku, warehouse, day, units, received, shipped, cogs, units),
-    )
-    cur.execute(
-        "UPDATE stock_daily SET on_hand = on_hand + %s WHERE sku = %s AND warehouse = %s AND day > %s",
-        (units, sku, warehouse, day),
-    )
-    cur.execute(
-        "UPDATE stock_daily SET value = on_hand * %s::numeric WHERE sku = %s AND warehouse = %s AND day >= %s",
-        (average, sku, warehouse, day),
+        MOVED,
+        {
+            "id": event.originator_id,
+            "units": units,
+            "received": received,
+            "shipped": shipped,
+            "arrival": average is not None,
+            "average": Decimal(average) if average is not None else None,
+            "currency": getattr(event, "currency", None),
+            "cost": _decimal(getattr(event, "unit_cost", None)),
+            "day": business_time(event).date(),
+        },
     )
 
 

@@ -11,7 +11,7 @@ from psycopg import Cursor
 
 from domain.replies import detect_language
 from domain.ticket import Agent, Ticket, sla_deadlines
-from infrastructure.readmodels.base import Pool, Projection, decode_cursor, next_cursor
+from infrastructure.readmodels.base import Pool, Projection, decode_cursor, next_cursor, query
 from infrastructure.readmodels.business_time import business_time
 
 projection = Projection("ticket_queue", ("ticket_queue", "ticket_agents"))
@@ -141,10 +141,10 @@ def _reprioritise(
     cur: Cursor[Any], event: Any, position: int, priority: str, assignments: str, params: tuple[Any, ...]
 ) -> None:
     """Deadlines follow the priority: recomputed from the opening time, plus the time paused so far."""
-    cur.execute("SELECT opened_at, paused_seconds FROM ticket_queue WHERE id = %s", (event.originator_id,))
-    row = cur.fetchone()
-    if row is None:
+    rows = query(cur, "SELECT opened_at, paused_seconds FROM ticket_queue WHERE id = %s", (event.originator_id,))
+    if not rows:
         return
+    row = rows[0]
     first_due, resolution_due = sla_deadlines(row[0], priority)
     _touch(
         cur,

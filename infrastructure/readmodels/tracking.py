@@ -30,9 +30,7 @@ def projection_position(pool: ConnectionPool[Connection[Any]], projection: str) 
         return int(position_of(projection).value(conn, APP) or 0)
 
 
-def wait_for_projection(
-    pool: ConnectionPool[Connection[Any]], projection: str, position: int, timeout: float
-) -> None:
+def wait_for_projection(pool: ConnectionPool[Connection[Any]], projection: str, position: int, timeout: float) -> None:
     """Block until the read model has processed `position`; TimeoutError (the job is retried) after `timeout`."""
     deadline = time.monotonic() + timeout
     while projection_position(pool, projection) < position:

@@ -31,7 +31,8 @@ from infrastructure.readmodels import (
     tracking,
     warehouse_list,
 )
-from infrastructure.readmodels.base import APP, Projector
+from infrastructure.readmodels.base import APP
+from infrastructure.readmodels.group import Projector
 from infrastructure.readmodels.registry import PROJECTIONS
 from tests.waiting import wait_until
 

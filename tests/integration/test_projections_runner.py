@@ -143,6 +143,40 @@ def test_a_runner_killed_mid_stream_resumes_to_exactly_what_a_rebuild_gives(
     assert dump(clean_db) == followed
 
 
+def test_the_projections_process_holds_at_most_four_connections_whatever_the_number_of_read_models(
+    container: Container, clean_db: str, tmp_path: Path
+) -> None:
+    catalog(container)
+    env = {**os.environ, "DATABASE_URL": clean_db, "PGAPPNAME": "projections-under-test"}
+    log_path = tmp_path / "runner.log"
+    with log_path.open("ab") as log:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "cli", "projections"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    held: list[int] = []
+
+    def connections() -> int:
+        with psycopg.connect(clean_db, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'projections-under-test'"
+            ).fetchone()
+        held.append(int(row[0]) if row else 0)
+        return held[-1]
+
+    try:
+        wait_for_log(log_path, "running projections", 0, 30)
+        for round_no in range(5):  # while it works through bursts, and once idle
+            write_burst(container, f"c{round_no}", aggregates=20)
+            connections()
+        wait_until_caught_up(clean_db, container.app.position(), 60)
+        connections()
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        runner.wait(15)
+    assert len(PROJECTIONS) > 4
+    assert 3 <= max(held) <= 4, held  # LISTEN + reading the log + writing
+
+
 def test_a_runner_whose_database_connections_are_dropped_reconnects_and_catches_up(
     container: Container, clean_db: str, settings: Settings
 ) -> None:
@@ -159,7 +193,7 @@ def test_a_runner_whose_database_connections_are_dropped_reconnects_and_catches_
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             ).fetchone()
         assert dropped is not None
-        assert dropped[0] > len(PROJECTIONS)  # the LISTEN connection and the pooled ones went
+        assert dropped[0] >= 3  # the runner's LISTEN, log-reading and writing connections went (and the test's)
         write_burst(container, "1", aggregates=20)
         wait_until_caught_up(clean_db, container.app.position(), 30)
     finally:

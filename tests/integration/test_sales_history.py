@@ -20,7 +20,7 @@ from domain.clearance import ClearancePolicy, clearance_suggestion
 from infrastructure.bootstrap import Container
 from infrastructure.forecasting import frames as forecast_frames
 from infrastructure.forecasting import store
-from infrastructure.readmodels.base import Projector
+from infrastructure.readmodels.group import Projector
 from infrastructure.readmodels.sales_history import projection
 
 META = Meta(actor=Actor("tester", "admin"), correlation_id="t")
