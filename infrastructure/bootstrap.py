@@ -71,12 +71,12 @@ def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Contai
 
 def _share_wait_over_attempts(app: ShopOps, seconds: float) -> None:
     """Each recorder attempt waits the event-store pool's timeout for a connection: share `seconds` out over
-    the attempts, so a command gives up on an unreachable database within `seconds` (10 × (0.17 + 0.2) s ≈
-    3.5 s for 5 s; K4: 503 within 5 s) instead of ten times `seconds`. A connect that is slow under load
+    the attempts, so a command gives up on an unreachable database within `seconds` (10 × (0.1 + 0.2) s = 3 s
+    for 5 s; K4: 503 within 5 s) instead of ten times `seconds`. A connect that is slow under load
     is no failure: the next attempt takes the connection the pool made meanwhile."""
     factory = app.factory
     assert isinstance(factory, PostgresFactory), "the event store is PostgreSQL"  # noqa: S101 - wiring
-    factory.datastore.pool.timeout = max(0.05, seconds / (3 * RECORDER_ATTEMPTS))
+    factory.datastore.pool.timeout = max(0.05, seconds / (5 * RECORDER_ATTEMPTS))
 
 
 async def open_read_pool(settings: Settings) -> asyncpg.Pool:

@@ -63,8 +63,8 @@ async def kill_under_load(stack: Stack, seconds: float, kills: int) -> tuple[lis
 @pytest.mark.parametrize(
     ("seconds", "kills"),
     [
-        pytest.param(30.0, 5, id="bounded"),
-        pytest.param(150.0, 5, id="full", marks=pytest.mark.slow),
+        pytest.param(30.0, 5, id="bounded", marks=pytest.mark.timeout(900)),
+        pytest.param(150.0, 5, id="full", marks=[pytest.mark.slow, pytest.mark.timeout(1800)]),
     ],
 )
 def test_k1_killing_the_api_under_load_loses_no_acknowledged_order_and_retries_get_the_same_order(
