@@ -55,7 +55,6 @@ def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Contai
     if settings.shopops_sla_policy:
         configure_sla(settings.shopops_sla_policy)
     app = ShopOps(env=settings.eventsourcing_env())
-    _share_wait_over_attempts(app, settings.shopops_pool_timeout_seconds)
     app.retries = settings.shopops_command_retries
     app.refund_approval_above = settings.shopops_refund_approval_above
     pool: Pool = ConnectionPool(
@@ -69,14 +68,17 @@ def bootstrap(settings: Settings | None = None, *, pool_size: int = 4) -> Contai
     return Container(settings=settings, app=app, pool=pool)
 
 
-def _share_wait_over_attempts(app: ShopOps, seconds: float) -> None:
-    """Each recorder attempt waits the event-store pool's timeout for a connection: share `seconds` out over
-    the attempts, so a command gives up on an unreachable database within `seconds` (10 × (0.1 + 0.2) s = 3 s
-    for 5 s; K4: 503 within 5 s) instead of ten times `seconds`. A connect that is slow under load
-    is no failure: the next attempt takes the connection the pool made meanwhile."""
-    factory = app.factory
+def answer_outages_fast(container: Container) -> None:
+    """For the API: each recorder attempt waits the event-store pool's timeout for a connection; share the
+    timeout out over the attempts, so a command gives up on an unreachable database within it (10 × (0.1 +
+    0.2) s = 3 s for 5 s; K4: 503 within 5 s) instead of ten times it. A connect that is slow under load is
+    no failure: the next attempt takes the connection the pool made meanwhile. Workers, relay and
+    projections keep the longer patience: they have no one waiting on an answer."""
+    factory = container.app.factory
     assert isinstance(factory, PostgresFactory), "the event store is PostgreSQL"  # noqa: S101 - wiring
-    factory.datastore.pool.timeout = max(0.05, seconds / (5 * RECORDER_ATTEMPTS))
+    factory.datastore.pool.timeout = max(
+        0.05, container.settings.shopops_pool_timeout_seconds / (5 * RECORDER_ATTEMPTS)
+    )
 
 
 async def open_read_pool(settings: Settings) -> asyncpg.Pool:
