@@ -61,7 +61,7 @@ async def stop_under_load(
         await clients.log_in(USER, PASSWORD)
         load = asyncio.create_task(clients.paced(RATE, before + OUTAGE + after))
         await asyncio.sleep(before)  # the load before the fault (the scenario's pacing)
-        placed = next(r.attempts[-1].order_id for r in clients.runs if r.acknowledged)
+        placed = next((r.attempts[-1].order_id for r in clients.runs if r.acknowledged), None)
         assert placed, "no order was placed before the outage"
         stop_reading = asyncio.Event()
         reader = asyncio.create_task(clients.read_loop(placed, stop_reading))
