@@ -60,7 +60,7 @@ from api.params import strict_query
 from api.problems import handle_exception
 from api.runtime import RequestIdMiddleware, Runtime, provide_commands, provide_db, provide_if_match
 from api.security import API_PREFIX, BearerAuthMiddleware, check_every_route_guarded
-from infrastructure.bootstrap import Container, bootstrap, open_read_pool
+from infrastructure.bootstrap import Container, answer_outages_fast, bootstrap, open_read_pool
 from infrastructure.settings import get_settings
 
 CONTROLLERS = [
@@ -144,6 +144,7 @@ def _openapi() -> OpenAPIConfig:
 def create_app(container: Container) -> Litestar:
     """Build the app around an existing container (which the app closes at shutdown)."""
     settings = container.settings
+    answer_outages_fast(container)
     limiter = CapacityLimiter(settings.shopops_pool_size + settings.shopops_pool_max_overflow)
     stores: dict[str, Store] = {}
     if settings.redis_url:  # rate limits shared by every API process (S5); in memory for a single process

@@ -1,4 +1,5 @@
-"""`Idempotency-Key` on command POSTs: claim before the command, store the response after it (http-api.md).
+"""`Idempotency-Key` on command POSTs: claim before the command, store the response after it and before it is
+sent (http-api.md).
 
 What is stored (and replayed byte for byte with the same status): every response produced once the command
 started executing - 2xx and the 4xx business answers such as 409 `insufficient_stock` or 412 - exactly as
@@ -18,7 +19,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from api.body import BodyTooLargeError, read_body, replay_receive
-from api.problems import PROBLEM_JSON, FieldError, problem, send_response
+from api.problems import PROBLEM_JSON, UNAVAILABLE, FieldError, problem, problem_for, send_response
 from api.runtime import COMMAND_STARTED, Runtime
 from api.security import Principal
 from infrastructure.identity import idempotency
@@ -97,26 +98,31 @@ class IdempotencyMiddleware:
     async def _run_and_store(
         self, scope: Scope, receive: Receive, send: Send, db: Any, principal: str, key: str
     ) -> None:
-        status, chunks = 500, []
+        status, held = 500, []
 
-        async def capture(message: Message) -> None:
+        async def hold(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, hold)
         except BaseException:
             await idempotency.release(db, principal, key)
             raise
-        body = b"".join(chunks)
-        if _storable(scope, status, body):
-            await idempotency.complete(db, principal, key, status, body)
-        else:
-            await idempotency.release(db, principal, key)
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        # Recorded before it is sent: a process killed in between leaves no answer a retry could not replay.
+        try:
+            if _storable(scope, status, body):
+                await idempotency.complete(db, principal, key, status, body)
+            else:
+                await idempotency.release(db, principal, key)
+        except UNAVAILABLE as error:  # the database went away meanwhile: 503, and the retry finds the claim
+            await send_response(send, problem_for(error))
+            return
+        for message in held:
+            await send(message)
 
 
 IDEMPOTENT = [IdempotencyMiddleware]  # route middleware list for command POSTs

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -54,6 +55,7 @@ HTTP_CODES = {
 UNAVAILABLE = (
     OperationalError,
     InterfaceError,
+    psycopg.OperationalError,  # the psycopg pools outside the event store (personal-data vault), incl. PoolTimeout
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     ConnectionError,

@@ -3,8 +3,10 @@
 A key is claimed (row `in_flight`) BEFORE the command runs and completed (row `done`, status and body) after
 it, so a retry either replays the stored response, waits behind the running request (409 + Retry-After), or
 - when the first request crashed and left its claim behind for longer than `STALE_AFTER` - takes the claim
-over. Taking over can run the command twice if the first request was merely slow; every command this guards
-is itself idempotent on its natural key or safe to repeat, so that window only costs a duplicate attempt.
+over. A claim older than the database server's start is taken over at once: the request holding it lost its
+connections in the restart and could not release it (K4). Taking over can run the command twice if the first
+request was merely slow; every command this guards is itself idempotent on its natural key or safe to repeat,
+so that window only costs a duplicate attempt.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ async def claim(db: Any, principal: str, key: str, method: str, path: str, finge
     taken_over = await db.fetchval(
         """
         UPDATE idempotency_keys SET created_at = now()
-         WHERE principal = $1 AND key = $2 AND state = 'in_flight' AND created_at < now() - $3::interval
+         WHERE principal = $1 AND key = $2 AND state = 'in_flight'
+           AND (created_at < now() - $3::interval OR created_at < pg_postmaster_start_time())
         RETURNING true
         """,
         principal,
