@@ -25,6 +25,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from synthetic_retail import synthetic_retail
 
+from application.simulation.refresh import refresh_days, refresh_request
 from application.simulation.scenario import SimulationSettings
 from application.simulation.simulate import simulate
 from infrastructure.forecasting.simulation_forecaster import EngineForecaster
@@ -40,6 +41,20 @@ def timed(run: Any) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def sequential_refreshes(scenario: Any, settings: SimulationSettings, count: int) -> dict[str, Any]:
+    """The baseline of the same run: the first `count` refreshes one after another, each one panel call with
+    the engine's own pool of fitting processes (how every refresh ran before they were answered side by side)."""
+    if count < 1:
+        return {}
+    engine = EngineForecaster()
+    started = time.perf_counter()
+    for t in refresh_days(scenario, settings)[:count]:
+        request = refresh_request(scenario, settings, t)
+        engine.forecast(request.histories, request.last_day, request.horizon)
+    wall = time.perf_counter() - started
+    return {"sequential_refreshes": count, "sequential_wall_seconds_per_refresh": round(wall / count, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=200)
@@ -47,6 +62,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=365)
     parser.add_argument(
         "--workers", type=int, help="processes answering refreshes (default: the engine's, min(2, CPUs))"
+    )
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=0,
+        help="also time this many refreshes the old way (one after another, each with the engine's own pool)",
     )
     args = parser.parse_args()
     history, initial = synthetic_retail(args.series, args.days + args.warmup, seed=11)
@@ -56,7 +77,9 @@ def main() -> None:
     _, static_wall, static_cpu = timed(lambda: simulate(scenario, settings, ["static"], None))
     engine = EngineForecaster(args.workers, progress=lambda m: print(m, file=sys.stderr, flush=True))
     _, both_wall, both_cpu = timed(lambda: simulate(scenario, settings, ["static", "forecast"], engine))
+    sequential = sequential_refreshes(scenario, settings, args.sequential)
     report = {
+        **sequential,
         "series": args.series,
         "days": args.days,
         "warmup_days": args.warmup,
