@@ -22,11 +22,23 @@ class SeriesForecast:
         return sum(points) / len(points) if points else 0.0
 
 
-class DemandForecaster(Protocol):
-    """Forecasts a panel of daily histories that all end on `last_day` (one call per weekly refresh)."""
+@dataclass(frozen=True)
+class RefreshRequest:
+    """One weekly refresh: every series' demand history up to and including `last_day` (never later)."""
 
-    def forecast(
-        self, histories: Mapping[str, Sequence[float]], last_day: date, horizon: int
-    ) -> Mapping[str, SeriesForecast]:
-        """Forecast `horizon` days after `last_day` for every series given; a series may be left out."""
+    last_day: date
+    histories: Mapping[str, Sequence[float]]
+    horizon: int
+
+
+class DemandForecaster(Protocol):
+    """Answers the weekly refreshes of a simulation, each one a panel of histories that end on its `last_day`.
+
+    The refreshes are independent of each other and of the policies (they see demand only), so a forecaster
+    may answer them in any order or side by side; the simulation reads each answer on its refresh day.
+    """
+
+    def forecast_many(self, requests: Sequence[RefreshRequest]) -> list[Mapping[str, SeriesForecast]]:
+        """Forecast `horizon` days after `last_day` for every series of each request (a series may be left
+        out); the answers come back in the order of the requests."""
         ...

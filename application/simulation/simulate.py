@@ -8,6 +8,7 @@ from typing import Any
 
 from application.simulation.ledger import Decision
 from application.simulation.ports import DemandForecaster
+from application.simulation.refresh import forecast_refreshes
 from application.simulation.report import daily_rows, policy_kpis, series_kpis
 from application.simulation.scenario import POLICIES, Scenario, SimulationSettings
 from application.simulation.walk import PolicyRun
@@ -32,14 +33,18 @@ def simulate(
     progress: Callable[[str], None] | None = None,
 ) -> SimulationResult:
     """Replay the scenario once per policy. Each decision sees only the days before it (the forecast policy's
-    refreshes get the history up to the day before), so the policies differ only in their rules."""
+    refreshes get the history up to the day before), so the policies differ only in their rules. The weekly
+    refreshes depend on demand alone, so they are asked for once, up front, and shared by the policies."""
     unknown = [name for name in policies if name not in POLICIES]
     if unknown or not policies:
         raise DomainError(f"unknown policy {', '.join(unknown) or '(none)'}; choose from {', '.join(POLICIES)}")
     if any(POLICIES[name].uses_forecast for name in policies) and forecaster is None:
         raise DomainError("the forecast policy needs a forecaster")
+    forecasts = None
+    if forecaster is not None and any(POLICIES[name].uses_forecast for name in policies):
+        forecasts = forecast_refreshes(scenario, settings, forecaster)  # once, for every policy that reads them
     runs = {
-        name: PolicyRun(POLICIES[name], scenario, settings, forecaster, progress).run()
+        name: PolicyRun(POLICIES[name], scenario, settings, forecasts, progress).run()
         for name in dict.fromkeys(policies)
     }
     report = {

@@ -1,8 +1,9 @@
 """One policy walked forward day by day: receipts, weekly refresh and clearance, allocation, reorder, snapshot.
 
-Each day opens with the goods that arrive, then (on refresh days) asks the forecaster about the history up
-to yesterday and clears slow movers; the day's demand is allocated by the live routing rule (what it
-backorders is lost: lost sales), and at the close the live reorder rule decides on the stock left.
+Each day opens with the goods that arrive, then (on refresh days) reads the forecasts made on the history up
+to yesterday (`application.simulation.refresh`) and clears slow movers; the day's demand is allocated by the
+live routing rule (what it backorders is lost: lost sales), and at the close the live reorder rule decides on
+the stock left.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.simulation.ledger import DayTally, Decision, SeriesLedger
-from application.simulation.ports import DemandForecaster
+from application.simulation.refresh import Forecasts
 from application.simulation.scenario import PolicySpec, Scenario, SeriesInput, SimulationSettings
 from domain.base import DomainError
 from domain.clearance import clearance_suggestion
@@ -31,7 +32,7 @@ class PolicyRun:
     spec: PolicySpec
     scenario: Scenario
     settings: SimulationSettings
-    forecaster: DemandForecaster | None = None
+    forecasts: Forecasts | None = None  # the shared weekly refreshes (application.simulation.refresh)
     progress: Progress | None = None
     ledgers: list[SeriesLedger] = field(default_factory=list)
     days: list[DayTally] = field(default_factory=list)
@@ -76,18 +77,12 @@ class PolicyRun:
             self.progress(f"{self.spec.name}: day {len(self.days)}/{self.scenario.window}")
 
     def _refresh(self, t: int) -> None:
-        """Forecast every series on its history up to yesterday (never today or later)."""
-        if self.forecaster is None:
-            raise DomainError("the forecast policy needs a forecaster")
-        since = max(t - self.settings.history_days, 0)
-        histories = {
-            s.series_id: [float(v) for v in s.demand[max(since, s.start) : t]]
-            for s in self.scenario.series
-            if t - s.start >= 1
-        }
-        forecasts = self.forecaster.forecast(histories, self.scenario.day(t - 1), self.settings.protection_days)
+        """Read the refresh of day t: forecasts made on the history up to yesterday (never today or later)."""
+        if self.forecasts is None or t not in self.forecasts:
+            raise DomainError("the forecast policy needs the forecasts of its refresh days")
+        answers = self.forecasts[t]
         for ledger in self.ledgers:
-            ledger.forecast = forecasts.get(ledger.series_id)
+            ledger.forecast = answers.get(ledger.series_id)
 
     def _clear(self, t: int) -> None:
         """Clearance of slow movers, min(β · I_slow, I_total), sold at the stated price cut the same day."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 
+from domain.insight import period
 from infrastructure.bootstrap import Container
+from infrastructure.insight.kpis import PgKpiQueries
+from infrastructure.settings import Settings
 from tests.api.conftest import Api, assert_problem
 from tests.api.insight_seed import at, seed
 
@@ -51,6 +56,50 @@ async def test_sales_figures_exclude_cancelled_orders_and_split_by_channel(api: 
     assert (toys["revenue"]["amount"], toys["units"]) == ("5.00", 1)
     web = (await kpis(api, f"{JANUARY}&channel=web"))["orders"]
     assert web["count"] == 3
+
+
+async def test_warehouse_and_category_filters_give_the_hand_computed_order_figures(
+    api: Api, seeded: dict[str, str]
+) -> None:
+    # toys: only O2 has a toys line (B × 1): allocated after 26 h, shipped after 48 h, nothing within 24 h
+    toys = await kpis(api, f"{JANUARY}&category=toys")
+    assert toys["orders"] == {
+        "count": 1,
+        "placed_to_allocated_s": {"p50": 93600.0, "p90": 93600.0, "p95": 93600.0},
+        "placed_to_shipped_s": {"p50": 172800.0, "p90": 172800.0, "p95": 172800.0},
+        "fill_rate_units": 0.0,
+        "fill_rate_orders": 0.0,
+        "backorder_rate": 0.0,
+    }
+    # W1 allocated O1, O2 and O3 (O4 was cancelled unallocated): the unfiltered live orders' figures
+    w1 = await kpis(api, f"{JANUARY}&warehouse=W1")
+    assert w1["orders"] == {
+        "count": 3,
+        "placed_to_allocated_s": {"p50": 3600.0, "p90": 75600.0, "p95": 84600.0},
+        "placed_to_shipped_s": {"p50": 93600.0, "p90": 156960.0, "p95": 164880.0},
+        "fill_rate_units": 0.375,  # O1's 2 and O3's 1 of 8 units within 24 h
+        "fill_rate_orders": 0.666667,
+        "backorder_rate": 0.0,
+    }
+    assert (w1["sales"]["revenue"]["amount"], w1["sales"]["units"]) == ("75.00", 8)
+    w2 = await kpis(api, f"{JANUARY}&warehouse=W2")  # W2 allocated nothing
+    assert (w2["orders"]["count"], w2["sales"]["units"]) == (0, 0)
+
+
+async def test_the_figures_are_the_same_on_one_connection_as_on_two_sharing_a_snapshot(
+    settings: Settings, seeded: dict[str, str]
+) -> None:
+    january = period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    figures = []
+    for size in (1, 2):  # one pooled connection: every section on it; two: orders beside the rest
+        pool = await asyncpg.create_pool(settings.database_url, min_size=size, max_size=size)
+        try:
+            for filters in ({}, {"warehouse": "W1"}, {"category": "toys"}):
+                figures.append(await PgKpiQueries(pool, 60, 1.0).figures(january, filters))
+        finally:
+            await pool.close()
+    assert figures[:3] == figures[3:]
+    assert [f["orders"]["count"] for f in figures[:3]] == [4, 3, 1]
 
 
 async def test_inventory_figures_come_from_the_daily_snapshots(api: Api, seeded: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from application.simulation.ports import SeriesForecast
+from application.simulation.ports import RefreshRequest, SeriesForecast
 from application.simulation.scenario import Scenario, SeriesInput, SimulationSettings
 from application.simulation.simulate import simulate
 from domain.base import DomainError
@@ -24,6 +24,11 @@ class TrailingMeanForecaster:
 
     def __init__(self) -> None:
         self.calls: list[tuple[date, dict[str, int]]] = []
+        self.requests: list[RefreshRequest] = []
+
+    def forecast_many(self, requests: Sequence[RefreshRequest]) -> list[Mapping[str, SeriesForecast]]:
+        self.requests.extend(requests)
+        return [self.forecast(r.histories, r.last_day, r.horizon) for r in requests]
 
     def forecast(
         self, histories: Mapping[str, Sequence[float]], last_day: date, horizon: int
@@ -118,6 +123,31 @@ def test_each_refresh_sees_only_the_days_before_it() -> None:
         assert (refresh - last_day).days == 1
         assert lengths["fast"] == min((last_day - FIRST).days + 1, SimulationSettings().history_days)
         assert lengths["new"] == (last_day - FIRST).days + 1 - 40
+
+
+def test_each_refresh_is_handed_exactly_the_demand_before_its_day() -> None:
+    scenario = panel()
+    forecaster = TrailingMeanForecaster()
+    simulate(scenario, SimulationSettings(), ["forecast"], forecaster)
+    for request in forecaster.requests:
+        day = (request.last_day - FIRST).days + 1  # the refresh day's index: nothing from it on is handed over
+        for series in scenario.series:
+            since = max(day - SimulationSettings().history_days, series.start)
+            assert request.histories[series.series_id] == [float(v) for v in series.demand[since:day]]
+
+
+def test_the_policies_share_one_forecast_per_refresh_and_the_static_policy_asks_for_none() -> None:
+    scenario = panel()
+    refreshes = -(-scenario.window // 7)
+    both = TrailingMeanForecaster()
+    simulate(scenario, SimulationSettings(), ["static", "forecast"], both)
+    assert len(both.requests) == refreshes
+    alone = TrailingMeanForecaster()
+    simulate(scenario, SimulationSettings(), ["forecast"], alone)
+    assert alone.requests == both.requests  # the forecasts do not depend on which policies run
+    static = TrailingMeanForecaster()
+    simulate(scenario, SimulationSettings(), ["static"], static)
+    assert static.requests == []
 
 
 def test_overstock_is_cleared_only_by_the_forecast_policy() -> None:
