@@ -35,7 +35,7 @@ DEV_SECRET = "shopops-dev-secret-change-me-0123456789"  # noqa: S105 - only used
 PART_CONNECTIONS: dict[str, tuple[int, int]] = {  # part: (event-store pool, app pool)
     "projections": (1, 2),  # + its LISTEN connection: 4
     "relay": (1, 1),
-    "worker": (3, 3),
+    "worker": (2, 2),
     "audit-chain": (1, 1),
 }
 LISTEN_CONNECTIONS = 1  # the projections' LISTEN connection

@@ -39,7 +39,10 @@ def migrate(database_url: str) -> list[str]:
     ensure_database(database_url)
     backend = get_backend(_yoyo_url(database_url))
     pending = read_migrations(str(MIGRATIONS_DIR))
-    with backend.lock():
-        todo = backend.to_apply(pending)
-        backend.apply_migrations(todo)
+    try:
+        with backend.lock():
+            todo = backend.to_apply(pending)
+            backend.apply_migrations(todo)
+    finally:
+        backend.connection.close()  # `shopops up` keeps running: hold no connection for the migrations
     return [m.id for m in todo]

@@ -14,7 +14,7 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from application.reactions import JobSpec
+from application.reactions import COALESCING_KINDS, JobSpec
 from domain.base import Actor, Meta
 from infrastructure.jobs.broker import JobRef
 from infrastructure.readmodels.base import decode_cursor, next_cursor
@@ -48,6 +48,11 @@ INSERT_JOB = Statement(
     "INSERT INTO jobs (kind, key, payload, cause_position, correlation_id, enqueued_at) "
     "VALUES ($1, $2, $3, $4, $5, now()) "
     "ON CONFLICT (kind, cause_position, key) DO NOTHING RETURNING id"
+)
+COALESCE_JOB = Statement(
+    "UPDATE jobs SET cause_position = $3, correlation_id = $4, updated_at = now() WHERE id = ("
+    "SELECT id FROM jobs WHERE kind = $1 AND key = $2 AND status = 'pending' AND attempts = 0 "
+    "ORDER BY id DESC LIMIT 1 FOR UPDATE) AND status = 'pending' AND cause_position < $3 RETURNING id"
 )
 PARK_ABANDONED = Statement(
     "UPDATE jobs SET status = 'parked', updated_at = now(), "
@@ -151,6 +156,9 @@ class JobLedger:
                 raise RuntimeError(f"relay tracking is already at or past {position}")
             jobs: list[JobRef] = []
             for cause, correlation_id, spec in specs:
+                coalescing = spec.kind in COALESCING_KINDS
+                if coalescing and COALESCE_JOB.value(conn, spec.kind, spec.key, cause, correlation_id):
+                    continue  # a waiting job for the same key now answers this cause too (its message is out)
                 job_id = INSERT_JOB.value(conn, spec.kind, spec.key, Jsonb(spec.payload), cause, correlation_id)
                 if job_id is not None:
                     jobs.append(JobRef(job_id, spec.kind))

@@ -11,6 +11,7 @@ import pytest
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from application.reactions import JobSpec
 from domain.base import Actor, Meta
 from infrastructure.bootstrap import Container
 from infrastructure.jobs.ledger import JobLedger
@@ -108,3 +109,21 @@ def test_the_sweeper_resends_jobs_whose_messages_were_lost(container: Container,
     relay.enqueue = resent.extend
     relay.sweep()
     assert sorted(resent) == sorted(j["id"] for j in ledger.list_jobs())
+
+
+def test_a_waiting_state_check_answers_newer_causes_until_it_starts(ledger: JobLedger) -> None:
+    """Reorder checks coalesce: while one for a stock waits, newer causes move its cause position forward
+    (it will wait for the read models to reach the newest); once it runs, a newer cause gets a job of its own.
+    Dispatch jobs never coalesce."""
+    check = JobSpec("reorder", "stock-1", {"stock_id": "stock-1"})
+    first = ledger.record(10, [(8, None, check), (9, None, check), (10, None, check)])
+    assert len(first) == 1
+    assert ledger.record(11, [(11, None, check)]) == []
+    job = ledger.claim(int(first[0]))
+    assert job is not None
+    assert job.cause_position == 11
+    again = ledger.record(12, [(12, None, check)])
+    assert len(again) == 1
+    assert int(again[0]) != int(first[0])
+    orders = [(13, None, JobSpec("dispatch", "o1", {"order_id": "o1"})), (14, None, JobSpec("dispatch", "o1", {}))]
+    assert len(ledger.record(14, orders)) == 2
