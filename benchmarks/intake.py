@@ -187,22 +187,28 @@ async def dispatch_lags(url: str, acks: list[tuple[float, int, str]], timeout: f
     }
 
 
-async def raw_sql_phase(url: str, clients: int, orders: int) -> dict[str, Any]:
+async def raw_sql_phase(
+    url: str, clients: int, orders: int, seconds: float | None = None, skus: list[str] = SKUS
+) -> dict[str, Any]:
     """The same rows the application writes for a placement (1 event row after 2 reads: order exists?
-    product price), in one transaction per order, straight through asyncpg: the ceiling to compare with."""
+    product price), in one transaction per order, straight through asyncpg: the ceiling to compare with.
+    Stops after `orders`, or after `seconds` when given (benchmarks/system.py)."""
     pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
     await pool.execute("CREATE TABLE IF NOT EXISTS bench_events (LIKE shopops_events INCLUDING ALL)")
     await pool.execute("CREATE SEQUENCE IF NOT EXISTS bench_seq")
     latencies: list[float] = []
     counter = iter(range(orders))
+    deadline = time.monotonic() + seconds if seconds is not None else float("inf")
 
     async def one_client() -> None:
         for i in counter:
+            if time.monotonic() >= deadline:
+                return
             oid = uuid.uuid5(uuid.NAMESPACE_URL, f"raw:{i}")
             started = time.monotonic()
             async with pool.acquire() as conn, conn.transaction():
                 await conn.fetchval("SELECT 1 FROM bench_events WHERE originator_id = $1", oid)
-                await conn.fetchval("SELECT unit_price FROM product_catalog WHERE sku = $1", SKUS[i % 10])
+                await conn.fetchval("SELECT unit_price FROM product_catalog WHERE sku = $1", skus[i % len(skus)])
                 await conn.execute(
                     "INSERT INTO bench_events VALUES ($1, 1, 'shopops.order.placed', $2, nextval('bench_seq'))",
                     oid,
@@ -214,7 +220,12 @@ async def raw_sql_phase(url: str, clients: int, orders: int) -> dict[str, Any]:
     await asyncio.gather(*(one_client() for _ in range(clients)))
     elapsed = time.monotonic() - started
     await pool.close()
-    return {"orders_per_s": round(orders / elapsed, 1), "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99)}
+    return {
+        "orders": len(latencies),
+        "orders_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(latencies, 0.5),
+        "p99_ms": pct(latencies, 0.99),
+    }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -43,7 +43,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.intake import drop_database, pct  # noqa: E402
+from benchmarks.intake import drop_database, pct, raw_sql_phase  # noqa: E402
 from infrastructure.readmodels.tracking import projection_positions  # noqa: E402
 
 SKUS = [f"SYS-{i:02d}" for i in range(20)]
@@ -395,46 +395,6 @@ async def allocation_lags(url: str, acks: list[Ack]) -> list[float]:
     return [float(r["done_at"]) - acked[r["key"]] for r in rows if r["done_at"] is not None]
 
 
-# --- the raw-SQL ceiling ------------------------------------------------------------------------------------
-
-
-async def raw_sql(url: str, clients: int, seconds: float) -> dict[str, Any]:
-    """The same rows the application writes for a placement (1 event row after 2 reads: order exists? product
-    price), one transaction per order, straight through asyncpg from `clients` connections."""
-    pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
-    await pool.execute("CREATE TABLE IF NOT EXISTS bench_events (LIKE shopops_events INCLUDING ALL)")
-    await pool.execute("CREATE SEQUENCE IF NOT EXISTS bench_seq")
-    latencies: list[float] = []
-    deadline = time.monotonic() + seconds
-    counter = iter(range(10**9))
-
-    async def one() -> None:
-        while time.monotonic() < deadline:
-            i = next(counter)
-            oid = uuid.uuid5(uuid.NAMESPACE_URL, f"raw:{i}")
-            started = time.monotonic()
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.fetchval("SELECT 1 FROM bench_events WHERE originator_id = $1", oid)
-                await conn.fetchval("SELECT unit_price FROM product_catalog WHERE sku = $1", SKUS[i % len(SKUS)])
-                await conn.execute(
-                    "INSERT INTO bench_events VALUES ($1, 1, 'shopops.order.placed', $2, nextval('bench_seq'))",
-                    oid,
-                    json.dumps({"order": i, "pad": "x" * 600}).encode(),
-                )
-            latencies.append(time.monotonic() - started)
-
-    started = time.monotonic()
-    await asyncio.gather(*(one() for _ in range(clients)))
-    elapsed = time.monotonic() - started
-    await pool.close()
-    return {
-        "orders": len(latencies),
-        "orders_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": pct(latencies, 0.5),
-        "p99_ms": pct(latencies, 0.99),
-    }
-
-
 # --- profiling ----------------------------------------------------------------------------------------------
 
 
@@ -510,7 +470,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         closed_drain = await drain(url, 600)
         report["closed_loop"] = {**public(closed), **lag_figures(follower, closed["_acks"]), "drain": closed_drain}
 
-        report["raw_sql"] = await raw_sql(url, args.clients, args.seconds)
+        report["raw_sql"] = await raw_sql_phase(url, args.clients, 10**9, args.seconds, SKUS)
         report["ratio_http_to_raw_sql"] = round(closed["orders_per_s"] / report["raw_sql"]["orders_per_s"], 3)
         progress(report)
         if args.closed_only:
