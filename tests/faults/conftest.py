@@ -134,12 +134,20 @@ class PrivatePostgres:
         package = importlib.util.find_spec("pgserver")  # the binaries `shopops up` uses for its embedded default
         assert package, "pgserver is required for the PostgreSQL fault tests"
         assert package.origin, "pgserver is installed without files"
-        self.bin = Path(package.origin).parent / "pginstall" / "bin"
         self.root = root
         self.data = root / "data"
         self.port = free_port()
-        # initdb and postgres refuse to run as root: then they run as the unprivileged `nobody`
+        # initdb and postgres refuse to run as root: then they run as the unprivileged `nobody`, who may not
+        # reach a checkout under a private directory (mktemp -d is 0700), so the binaries are copied beside it
         self.user = "nobody" if os.geteuid() == 0 else None
+        package_dir = Path(package.origin).parent
+        if self.user:  # the binaries find their libraries at $ORIGIN/../../../pgserver.libs: keep that layout
+            site = root / "site"
+            shutil.copytree(package_dir / "pginstall", site / "pgserver" / "pginstall", symlinks=True)
+            if (package_dir.parent / "pgserver.libs").is_dir():
+                shutil.copytree(package_dir.parent / "pgserver.libs", site / "pgserver.libs", symlinks=True)
+            package_dir = site / "pgserver"
+        self.bin = package_dir / "pginstall" / "bin"
 
     def _run(self, tool: str, *args: str) -> None:
         argv = [str(self.bin / tool), *args]
